@@ -1,0 +1,71 @@
+/**
+ * Process identifiers and references: small immutable values that name an actor (or a
+ * request) wherever it lives. They are sendable (the codec has extension types for both) and
+ * compare by value with `equals` (a pid decoded on another thread is a new object).
+ */
+
+/** Names an actor: `<node.scheduler.serial>`, like an Erlang pid. */
+export class Pid {
+  readonly node: number;
+  readonly scheduler: number;
+  readonly serial: number;
+
+  constructor(node: number, scheduler: number, serial: number) {
+    this.node = node;
+    this.scheduler = scheduler;
+    this.serial = serial;
+  }
+
+  /** True when both name the same actor (same node, scheduler and serial). */
+  equals(other: unknown): boolean {
+    return (
+      other instanceof Pid &&
+      other.serial === this.serial &&
+      other.scheduler === this.scheduler &&
+      other.node === this.node
+    );
+  }
+
+  toString(): string {
+    return `<${this.node}.${this.scheduler}.${this.serial}>`;
+  }
+
+  toJSON(): string {
+    return this.toString();
+  }
+}
+
+/** A unique reference, like Erlang's `make_ref()`: `#Ref<node.scheduler.serial>`. */
+export class Ref {
+  readonly node: number;
+  readonly scheduler: number;
+  readonly serial: number;
+
+  constructor(node: number, scheduler: number, serial: number) {
+    this.node = node;
+    this.scheduler = scheduler;
+    this.serial = serial;
+  }
+
+  equals(other: unknown): boolean {
+    return (
+      other instanceof Ref &&
+      other.serial === this.serial &&
+      other.scheduler === this.scheduler &&
+      other.node === this.node
+    );
+  }
+
+  toString(): string {
+    return `#Ref<${this.node}.${this.scheduler}.${this.serial}>`;
+  }
+
+  toJSON(): string {
+    return this.toString();
+  }
+}
+
+/** True when `a` and `b` name the same actor; accepts anything. */
+export function samePid(a: unknown, b: unknown): boolean {
+  return a instanceof Pid && a.equals(b);
+}
