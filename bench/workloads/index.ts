@@ -1,0 +1,4 @@
+import type { Workload } from '../harness.js';
+
+/** Every workload `npm run bench` knows, in the order they run. */
+export const workloads: Workload[] = [];
