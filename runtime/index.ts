@@ -1,0 +1,24 @@
+/**
+ * postbox runtime: the public surface. Anything not exported here is internal
+ * (tests reach it through runtime/internal.ts).
+ */
+export { start, ActorSystem } from './system.js';
+export type { StartOptions, Inbox } from './system.js';
+export { defineActor } from './actor.js';
+export type { ActorDefinition, ActorBody, AsyncBody, GeneratorBody, ActorKind } from './actor.js';
+export type {
+  Context,
+  BaseContext,
+  Destination,
+  ProcessInfo,
+  RegisterResult,
+  SpawnOptions,
+  Spawnable,
+  TimerRef,
+} from './context.js';
+export type { Match, MailboxMark } from './mailbox.js';
+export { Pid, Ref, samePid } from './pid.js';
+export { TIMEOUT, isExitMessage, isDownMessage, isOrderlyExit } from './signals.js';
+export type { ExitReason, ExitMessage, DownMessage, Timeout } from './signals.js';
+export { BadArgError, ActorExitedError, SystemStoppedError } from './errors.js';
+export { UnsendableError } from './codec.js';

@@ -1,0 +1,8 @@
+/** Internals for tests and for the other layers of postbox (never re-exported by index.ts). */
+export { Mailbox, NO_MESSAGE } from './mailbox.js';
+export { Scheduler, NO_TRANSPORT, pidKey } from './scheduler.js';
+export type { Transport, SchedulerOptions } from './scheduler.js';
+export { Process, Status } from './process.js';
+export { schedulerOf } from './system.js';
+export { lookupDefinition, actorKind } from './actor.js';
+export { copy, encode, decode } from './codec.js';

@@ -1,0 +1,478 @@
+/**
+ * One actor: its mailbox, its links and monitors, and the state of its receive. The object is
+ * also the context its code gets (one allocation per actor instead of two).
+ *
+ *   Scheduler ──run(budget)──▶ Process ──next(msg)──▶ generator body      (no promise per message)
+ *                                      └─resolve(msg)─▶ async body's receive promise
+ *   body ──ctx.send/link/monitor/…──▶ Scheduler (routing, signals, exits)
+ *
+ * Only this scheduler's thread touches a Process.
+ */
+import { type ActorBody, type ActorDefinition, type ActorKind } from './actor.js';
+import type {
+  Context,
+  Destination,
+  ProcessInfo,
+  RegisterResult,
+  SpawnOptions,
+  Spawnable,
+  TimerRef,
+} from './context.js';
+import { ActorExitedError, BadArgError } from './errors.js';
+import { Mailbox, NO_MESSAGE, type MailboxMark, type Match } from './mailbox.js';
+import { Pid, Ref } from './pid.js';
+import type { Scheduler } from './scheduler.js';
+import { TIMEOUT, type ExitReason } from './signals.js';
+
+/**
+ * Lifecycle of an actor. Starting: spawned, its function not yet called. Running: its code runs,
+ * or will resume from a microtask (async form). Waiting: blocked in receive. Suspended: a
+ * generator that yielded a promise. Exited: gone.
+ */
+export const Status = { Starting: 0, Running: 1, Waiting: 2, Suspended: 3, Exited: 4 } as const;
+export type Status = (typeof Status)[keyof typeof Status];
+
+/** The one value every generator receive yields (the receive state lives on the process). */
+const RECEIVE_OP = Object.freeze({ receiveOp: true as const });
+type ReceiveOp = typeof RECEIVE_OP;
+
+const NEVER_MATCH: Match = () => false;
+
+/** Thrown by `ctx.exit(reason)` to unwind the actor's own code. */
+class SelfExit {
+  constructor(readonly reason: ExitReason) {}
+}
+
+/** The exit reason a throw out of an actor's code stands for. */
+export function reasonOfThrow(thrown: unknown): ExitReason {
+  if (thrown instanceof SelfExit) return thrown.reason;
+  if (thrown instanceof ActorExitedError) return thrown.reason;
+  return thrown;
+}
+
+export class Process implements Context {
+  readonly self: Pid;
+  readonly kind: ActorKind | 'inbox';
+  readonly mailbox = new Mailbox();
+  status: Status = Status.Starting;
+  /** In the scheduler's run queue. */
+  queued = false;
+  trapping = false;
+  exitReason: ExitReason = undefined;
+
+  /** Current receive: predicate, timer and, for the async form, the resolver of its promise. */
+  private match: Match | undefined = undefined;
+  private receiveTimer: ReturnType<typeof setTimeout> | null = null;
+  private resolveReceive: ((message: any) => void) | null = null;
+  /** Async form: a receive found its message but was held back to yield (reduction budget). */
+  private heldResult: unknown = NO_MESSAGE;
+
+  /** Generator form: the generator, and the value (or error) to resume it with. */
+  private gen: Generator<unknown, unknown, unknown> | null = null;
+  private input: unknown = undefined;
+  private inputIsError = false;
+
+  private body: ActorBody<any[]> | null;
+  private args: unknown[] | null;
+  readonly definition: ActorDefinition | undefined;
+
+  /** Linked pids by key (links are rare; allocated on first use). */
+  links: Map<string, Pid> | null = null;
+  /** Monitors this actor holds: ref key → target. */
+  monitors: Map<string, { ref: Ref; pid: Pid }> | null = null;
+  /** Monitors on this actor: ref key → watcher. */
+  monitoredBy: Map<string, { ref: Ref; watcher: Pid }> | null = null;
+  /** Timers aimed at this actor (cancelled when it exits). */
+  timers: Set<number> | null = null;
+  registeredName: string | null = null;
+  /** Who spawned it (null: the system, from outside any actor). */
+  parent: Pid | null = null;
+
+  /** The last ref made here and the mailbox position at that moment. */
+  private lastRef: Ref | null = null;
+  private lastRefMark: MailboxMark | null = null;
+
+  received = 0;
+  sent = 0;
+  turns = 0;
+
+  constructor(
+    readonly scheduler: Scheduler,
+    pid: Pid,
+    actor: Spawnable<any[]> | null,
+    args: unknown[] | null,
+    kind: ActorKind | 'inbox',
+  ) {
+    this.self = pid;
+    this.kind = kind;
+    this.definition = actor !== null && typeof actor === 'object' ? actor : undefined;
+    this.body = actor === null ? null : typeof actor === 'function' ? actor : actor.body;
+    this.args = args;
+    if (kind === 'inbox') this.status = Status.Running;
+  }
+
+  // ── scheduler side ──────────────────────────────────────────────────────────
+
+  /** True when a new message may let this actor continue. */
+  get wantsMessages(): boolean {
+    return this.status === Status.Waiting;
+  }
+
+  /**
+   * One turn: start the actor, or feed it messages, for at most `budget` messages.
+   * Returns the reductions used. Called only by the scheduler's run loop.
+   */
+  run(budget: number): number {
+    this.turns++;
+    if (this.status === Status.Starting) return this.start();
+    if (this.kind === 'generator') return this.runGenerator(budget);
+    // Async form: hand one message to the pending receive; its code resumes in a microtask.
+    if (this.status !== Status.Waiting) return 0;
+    const held = this.heldResult;
+    const m = held !== NO_MESSAGE ? held : this.mailbox.take(this.match);
+    if (m === NO_MESSAGE) return 0;
+    this.heldResult = NO_MESSAGE;
+    this.finishAsyncReceive(m);
+    return 1;
+  }
+
+  private start(): number {
+    const body = this.body!;
+    const args = this.args!;
+    this.body = null;
+    this.args = null;
+    this.status = Status.Running;
+    if (this.kind === 'generator') {
+      try {
+        this.gen = (body as (...a: unknown[]) => Generator)(this, ...args);
+      } catch (e) {
+        this.scheduler.exitProcess(this, reasonOfThrow(e));
+        return 1;
+      }
+      this.input = undefined;
+      return this.runGenerator(this.scheduler.processBudget);
+    }
+    let result: Promise<unknown>;
+    try {
+      result = (body as (...a: unknown[]) => Promise<unknown>)(this, ...args);
+    } catch (e) {
+      this.scheduler.exitProcess(this, reasonOfThrow(e));
+      return 1;
+    }
+    Promise.resolve(result).then(
+      () => this.scheduler.exitProcess(this, 'normal'),
+      (e) => this.scheduler.exitProcess(this, reasonOfThrow(e)),
+    );
+    return 1;
+  }
+
+  private runGenerator(budget: number): number {
+    const gen = this.gen!;
+    let used = 0;
+    while (used < budget) {
+      let input: unknown;
+      if (this.status === Status.Waiting) {
+        const m = this.mailbox.take(this.match);
+        if (m === NO_MESSAGE) return used;
+        this.endWait();
+        this.received++;
+        input = m;
+      } else if (this.status === Status.Running) {
+        input = this.input;
+        this.input = undefined;
+      } else {
+        return used; // suspended on a promise, or exited
+      }
+      used++;
+      let step: IteratorResult<unknown>;
+      try {
+        if (this.inputIsError) {
+          this.inputIsError = false;
+          step = gen.throw(input);
+        } else {
+          step = gen.next(input);
+        }
+      } catch (e) {
+        this.scheduler.exitProcess(this, reasonOfThrow(e));
+        return used;
+      }
+      if ((this.status as Status) === Status.Exited) return used; // its code may have ended it
+      if (step.done) {
+        this.scheduler.exitProcess(this, 'normal');
+        return used;
+      }
+      const op = step.value;
+      if (op === RECEIVE_OP) continue; // receive() set our state: Waiting, or Running with input
+      if (isThenable(op)) {
+        this.status = Status.Suspended;
+        op.then(
+          (v) => this.resumeGenerator(v, false),
+          (e) => this.resumeGenerator(e, true),
+        );
+        return used;
+      }
+      this.scheduler.exitProcess(
+        this,
+        new TypeError(`generator actor yielded ${typeof op}; expected ctx.receive(...), ctx.sleep(...) or a promise`),
+      );
+      return used;
+    }
+    // Budget spent with work left: let others run first.
+    if (this.status === Status.Running || (this.status === Status.Waiting && this.mailbox.length > 0)) {
+      this.scheduler.enqueue(this);
+    }
+    return used;
+  }
+
+  private resumeGenerator(value: unknown, isError: boolean): void {
+    if (this.status !== Status.Suspended) return;
+    this.status = Status.Running;
+    this.input = value;
+    this.inputIsError = isError;
+    this.scheduler.enqueue(this);
+  }
+
+  /** A message arrived for this actor (on this thread). */
+  deliver(message: unknown): void {
+    this.mailbox.push(message);
+    if (this.status === Status.Waiting && !this.queued) this.scheduler.enqueue(this);
+  }
+
+  /** The scheduler ended this actor: stop waiting, drop everything it held. */
+  terminate(reason: ExitReason): void {
+    this.status = Status.Exited;
+    this.exitReason = reason;
+    if (this.receiveTimer !== null) {
+      clearTimeout(this.receiveTimer);
+      this.receiveTimer = null;
+    }
+    this.resolveReceive = null;
+    this.match = undefined;
+    this.gen = null;
+    this.heldResult = NO_MESSAGE;
+    this.mailbox.clear();
+  }
+
+  private endWait(): void {
+    this.status = Status.Running;
+    this.match = undefined;
+    if (this.receiveTimer !== null) {
+      clearTimeout(this.receiveTimer);
+      this.receiveTimer = null;
+    }
+  }
+
+  private finishAsyncReceive(message: unknown): void {
+    const resolve = this.resolveReceive!;
+    this.resolveReceive = null;
+    this.endWait();
+    this.received++;
+    resolve(message);
+  }
+
+  private onReceiveTimeout(): void {
+    this.receiveTimer = null;
+    if (this.status !== Status.Waiting) return;
+    if (this.kind === 'generator') {
+      this.endWait();
+      this.input = TIMEOUT;
+      this.scheduler.enqueue(this);
+    } else {
+      const resolve = this.resolveReceive!;
+      this.resolveReceive = null;
+      this.endWait();
+      resolve(TIMEOUT);
+    }
+  }
+
+  private checkAlive(): void {
+    if (this.status === Status.Exited) throw new ActorExitedError(this.exitReason);
+  }
+
+  // ── context: receive ────────────────────────────────────────────────────────
+
+  receive(match?: Match, timeoutMs: number = Infinity, since?: Ref): any {
+    this.checkAlive();
+    if (this.status === Status.Waiting) throw new BadArgError('receive: this actor is already waiting in a receive');
+    if (match !== undefined && typeof match !== 'function') {
+      throw new BadArgError(`receive: expected a match function, got: ${typeof match}`);
+    }
+    if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs < 0) {
+      throw new BadArgError(`receive: expected a timeout of 0 or more ms, got: ${String(timeoutMs)}`);
+    }
+    const mark = since !== undefined && this.lastRef !== null && since === this.lastRef ? this.lastRefMark! : undefined;
+    this.mailbox.beginReceive(mark);
+    return this.kind === 'generator' ? this.receiveGenerator(match, timeoutMs) : this.receiveAsync(match, timeoutMs);
+  }
+
+  private receiveGenerator(match: Match | undefined, timeoutMs: number): ReceiveOp {
+    // The run loop takes the message (and counts the reduction); here we only set the state.
+    this.status = Status.Waiting;
+    this.match = match;
+    if (timeoutMs === 0) {
+      const m = this.mailbox.take(match);
+      this.endWait();
+      if (m !== NO_MESSAGE) this.received++;
+      this.input = m === NO_MESSAGE ? TIMEOUT : m;
+    } else if (timeoutMs !== Infinity) {
+      this.receiveTimer = setTimeout(() => this.onReceiveTimeout(), timeoutMs);
+    }
+    return RECEIVE_OP;
+  }
+
+  private receiveAsync(match: Match | undefined, timeoutMs: number): Promise<unknown> {
+    const scheduler = this.scheduler;
+    const m = this.mailbox.take(match);
+    if (m !== NO_MESSAGE) {
+      if (scheduler.spendReduction()) {
+        this.received++;
+        return Promise.resolve(m);
+      }
+      // Budget spent: hand the message over from the run queue, after other work has run.
+      this.heldResult = m;
+    } else if (timeoutMs === 0) {
+      return Promise.resolve(TIMEOUT);
+    }
+    this.status = Status.Waiting;
+    this.match = match;
+    if (this.heldResult !== NO_MESSAGE) scheduler.enqueue(this);
+    else if (timeoutMs !== Infinity) this.receiveTimer = setTimeout(() => this.onReceiveTimeout(), timeoutMs);
+    return new Promise((resolve) => {
+      this.resolveReceive = resolve;
+    });
+  }
+
+  sleep(ms: number): any {
+    return this.receive(NEVER_MATCH, ms);
+  }
+
+  // ── context: everything else goes through the scheduler ──────────────────────
+
+  send(dest: Destination, message: unknown): void {
+    this.checkAlive();
+    this.scheduler.send(dest, message);
+    this.sent++;
+  }
+
+  spawn<A extends unknown[]>(actor: Spawnable<A>, ...args: A): Pid {
+    this.checkAlive();
+    return this.scheduler.spawn(actor, args, {}, undefined, this.self);
+  }
+
+  spawnOpt<A extends unknown[]>(actor: Spawnable<A>, args: A, options: SpawnOptions & { link?: boolean }): Pid {
+    this.checkAlive();
+    return this.scheduler.spawn(actor, args, options, options.link ? this : undefined, this.self);
+  }
+
+  spawnLink<A extends unknown[]>(actor: Spawnable<A>, ...args: A): Pid {
+    this.checkAlive();
+    return this.scheduler.spawn(actor, args, {}, this, this.self);
+  }
+
+  spawnMonitor<A extends unknown[]>(actor: Spawnable<A>, ...args: A): { pid: Pid; ref: Ref } {
+    this.checkAlive();
+    const pid = this.scheduler.spawn(actor, args, {}, undefined, this.self);
+    return { pid, ref: this.scheduler.monitor(this, pid) };
+  }
+
+  link(pid: Pid): void {
+    this.checkAlive();
+    this.scheduler.link(this, pid);
+    this.checkAlive(); // linking to a dead actor may have ended us (noproc)
+  }
+
+  unlink(pid: Pid): void {
+    this.checkAlive();
+    this.scheduler.unlink(this, pid);
+  }
+
+  monitor(pid: Pid): Ref {
+    this.checkAlive();
+    return this.scheduler.monitor(this, pid);
+  }
+
+  demonitor(ref: Ref, options?: { flush?: boolean }): boolean {
+    this.checkAlive();
+    return this.scheduler.demonitor(this, ref, options?.flush === true);
+  }
+
+  trapExit(on: boolean): boolean {
+    this.checkAlive();
+    const was = this.trapping;
+    this.trapping = on === true;
+    return was;
+  }
+
+  exit(reason: ExitReason): never;
+  exit(pid: Pid, reason: ExitReason): void;
+  exit(pidOrReason: unknown, reason?: ExitReason): void {
+    this.checkAlive();
+    if (arguments.length < 2) {
+      this.scheduler.exitProcess(this, pidOrReason);
+      throw new SelfExit(pidOrReason);
+    }
+    if (!(pidOrReason instanceof Pid)) throw new BadArgError(`exit: expected a pid, got: ${String(pidOrReason)}`);
+    this.scheduler.exitSignal(this.self, pidOrReason, reason, false);
+    this.checkAlive(); // an exit signal to ourselves may have ended us
+  }
+
+  register(name: string): RegisterResult {
+    this.checkAlive();
+    return this.scheduler.register(name, this.self);
+  }
+
+  unregister(): boolean {
+    this.checkAlive();
+    return this.registeredName !== null && this.scheduler.unregister(this.registeredName);
+  }
+
+  whereis(name: string): Pid | undefined {
+    return this.scheduler.whereis(name);
+  }
+
+  sendAfter(ms: number, dest: Destination, message: unknown): TimerRef {
+    this.checkAlive();
+    return this.scheduler.sendAfter(ms, dest, message);
+  }
+
+  cancelTimer(timer: TimerRef): boolean {
+    return this.scheduler.cancelTimer(timer);
+  }
+
+  makeRef(): Ref {
+    const ref = this.scheduler.makeRef();
+    this.lastRef = ref;
+    this.lastRefMark = this.mailbox.mark();
+    return ref;
+  }
+
+  info(pid?: Pid): ProcessInfo | undefined {
+    return this.scheduler.processInfo(pid ?? this.self);
+  }
+
+  /** Observer data for this actor. */
+  describe(): ProcessInfo {
+    const statusName: ProcessInfo['status'] = this.queued
+      ? 'runnable'
+      : (['runnable', 'running', 'waiting', 'suspended', 'exited'] as const)[this.status]!;
+    return {
+      pid: this.self,
+      status: statusName,
+      kind: this.kind,
+      definition: this.definition ? `${this.definition.module}#${this.definition.name}` : undefined,
+      messageQueueLength: this.mailbox.length + (this.heldResult !== NO_MESSAGE ? 1 : 0),
+      links: this.links ? [...this.links.values()] : [],
+      monitors: this.monitors ? [...this.monitors.values()] : [],
+      monitoredBy: this.monitoredBy ? [...this.monitoredBy.values()].map((m) => m.watcher) : [],
+      registeredName: this.registeredName ?? undefined,
+      trapExit: this.trapping,
+      received: this.received,
+      sent: this.sent,
+      reductions: this.turns,
+    };
+  }
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof v === 'object' && v !== null && typeof (v as PromiseLike<unknown>).then === 'function';
+}

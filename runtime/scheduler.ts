@@ -1,0 +1,575 @@
+/**
+ * The scheduler of one thread: its process table, run queue, names, timers and the routing of
+ * messages and signals. It knows nothing of worker_threads: what is not local goes through the
+ * `Transport` it is given (STYLE.md: "the core does not know about threads").
+ *
+ *   send/spawn/link/monitor/exit ──▶ Scheduler ──local──▶ Process.deliver ──▶ run queue
+ *                                            └─remote─▶ Transport (SAB queues, another issue)
+ *   run queue ──drain (microtask; a macrotask every SLICE reductions)──▶ Process.run(budget)
+ *
+ * Fairness: each actor turn runs at most `processBudget` messages; after `sliceBudget`
+ * reductions the scheduler yields to the event loop (setImmediate), so timers and I/O of the
+ * thread run even while actors flood each other with messages.
+ */
+import type { Logger } from 'pino';
+import { actorKind, type ActorKind } from './actor.js';
+import { copy } from './codec.js';
+import type { Destination, ProcessInfo, RegisterResult, SpawnOptions, Spawnable, TimerRef } from './context.js';
+import { BadArgError } from './errors.js';
+import { Pid, Ref } from './pid.js';
+import { Process, Status } from './process.js';
+import { isDownMessage, type DownMessage, type ExitMessage, type ExitReason } from './signals.js';
+
+/** Where messages and signals to pids of other schedulers go. */
+export interface Transport {
+  /** Encodes and sends; throws (UnsendableError) before anything is sent if it cannot. */
+  sendMessage(to: Pid, message: unknown): void;
+  exitSignal(from: Pid, to: Pid, reason: ExitReason, viaLink: boolean): void;
+  link(from: Pid, to: Pid): void;
+  unlink(from: Pid, to: Pid): void;
+  monitor(watcher: Pid, target: Pid, ref: Ref): void;
+  demonitor(watcher: Pid, target: Pid, ref: Ref): void;
+  spawn(actor: Spawnable<any[]>, args: unknown[], options: SpawnOptions, linkTo: Pid | undefined): Pid;
+}
+
+/** A scheduler with no other schedulers: every remote pid counts as dead. */
+export const NO_TRANSPORT: Transport = {
+  sendMessage() {},
+  exitSignal() {},
+  link() {},
+  unlink() {},
+  monitor() {},
+  demonitor() {},
+  spawn() {
+    throw new BadArgError('spawn: no other scheduler is running (start the system with schedulers > 0)');
+  },
+};
+
+export interface SchedulerOptions {
+  node?: number;
+  id?: number;
+  /** Messages one actor may take in one turn before others run (Erlang's reductions). */
+  processBudget?: number;
+  /** Reductions before the scheduler yields to the event loop. */
+  sliceBudget?: number;
+  logger?: Logger;
+  transport?: Transport;
+}
+
+export function pidKey(pid: Pid | Ref): string {
+  return `${pid.node}.${pid.scheduler}.${pid.serial}`;
+}
+
+interface TimerEntry {
+  handle: ReturnType<typeof setTimeout>;
+  /** The local actor the timer belongs to (its destination), if any. */
+  owner: Process | undefined;
+}
+
+/** FIFO of runnable actors: an array with a moving head, compacted when half consumed. */
+class RunQueue {
+  private items: Process[] = [];
+  private head = 0;
+  get length(): number {
+    return this.items.length - this.head;
+  }
+  push(p: Process): void {
+    this.items.push(p);
+  }
+  shift(): Process {
+    const p = this.items[this.head]!;
+    this.items[this.head++] = undefined as unknown as Process;
+    if (this.head === this.items.length) {
+      this.items.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return p;
+  }
+}
+
+export class Scheduler {
+  readonly node: number;
+  readonly id: number;
+  readonly processBudget: number;
+  readonly sliceBudget: number;
+  logger: Logger | undefined;
+  transport: Transport;
+
+  private readonly processes = new Map<number, Process>();
+  private readonly names = new Map<string, Pid>();
+  private readonly timers = new Map<number, TimerEntry>();
+  private readonly exitWaiters = new Map<number, ((reason: ExitReason) => void)[]>();
+  private readonly runQueue = new RunQueue();
+  private serial = 0;
+  private refSerial = 0;
+  private timerSerial = 0;
+
+  private reductions = 0;
+  private draining = false;
+  private drainPending = false;
+  /** Exit signals waiting to be applied (processed iteratively so long link chains cannot overflow the stack). */
+  private readonly pendingSignals: [from: Pid, to: Pid, reason: ExitReason, viaLink: boolean][] = [];
+  private applyingSignals = false;
+
+  /** Called for every actor that exits (for observers, supervisors of other threads, tests). */
+  onExit: ((pid: Pid, reason: ExitReason) => void) | undefined;
+
+  constructor(options: SchedulerOptions = {}) {
+    this.node = options.node ?? 0;
+    this.id = options.id ?? 0;
+    this.processBudget = options.processBudget ?? 200;
+    this.sliceBudget = options.sliceBudget ?? 20_000;
+    this.logger = options.logger;
+    this.transport = options.transport ?? NO_TRANSPORT;
+  }
+
+  // ── run loop ────────────────────────────────────────────────────────────────
+
+  private readonly drainFromMicrotask = (): void => {
+    this.drainPending = false;
+    this.drain();
+  };
+
+  private readonly drainFromMacrotask = (): void => {
+    this.drainPending = false;
+    this.reductions = 0;
+    this.drain();
+  };
+
+  /** Queues an actor to run (once, however often it is woken). */
+  enqueue(p: Process): void {
+    if (p.queued) return;
+    p.queued = true;
+    this.runQueue.push(p);
+    if (!this.draining && !this.drainPending) this.scheduleDrain();
+  }
+
+  private scheduleDrain(): void {
+    this.drainPending = true;
+    if (this.reductions < this.sliceBudget) queueMicrotask(this.drainFromMicrotask);
+    else setImmediate(this.drainFromMacrotask);
+  }
+
+  /**
+   * Counts one reduction done outside the run loop (an async receive that found its message at
+   * once); false when the slice is spent and the actor must wait for the next turn.
+   */
+  spendReduction(): boolean {
+    return ++this.reductions < this.sliceBudget;
+  }
+
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    const queue = this.runQueue;
+    try {
+      while (queue.length > 0) {
+        if (this.reductions >= this.sliceBudget) {
+          // Yield to timers and I/O; the next slice starts from a macrotask.
+          this.drainPending = true;
+          setImmediate(this.drainFromMacrotask);
+          return;
+        }
+        const p = queue.shift();
+        p.queued = false;
+        if (p.status === Status.Exited) continue;
+        this.reductions += p.run(this.processBudget) + 1;
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** Runnable actors not yet run. */
+  get runQueueLength(): number {
+    return this.runQueue.length;
+  }
+
+  // ── processes ───────────────────────────────────────────────────────────────
+
+  /** Live actors on this scheduler. */
+  get processCount(): number {
+    return this.processes.size;
+  }
+
+  local(pid: Pid): Process | undefined {
+    return pid.scheduler === this.id && pid.node === this.node ? this.processes.get(pid.serial) : undefined;
+  }
+
+  isLocal(pid: Pid): boolean {
+    return pid.scheduler === this.id && pid.node === this.node;
+  }
+
+  /** The pids of every live actor here, oldest first. */
+  pids(): Pid[] {
+    return [...this.processes.values()].map((p) => p.self);
+  }
+
+  spawn(actor: Spawnable<any[]>, args: unknown[], options: SpawnOptions, linkTo?: Process, parent?: Pid): Pid {
+    const kind = checkSpawnable(actor);
+    if (options.scheduler !== undefined && options.scheduler !== this.id) {
+      if (typeof actor === 'function') {
+        throw new BadArgError('spawn: a bare function can only run on its own scheduler; use defineActor for others');
+      }
+      return this.transport.spawn(actor, args, options, linkTo?.self);
+    }
+    const copiedArgs = copy(args) as unknown[];
+    return this.spawnLocal(actor, copiedArgs, kind, linkTo?.self ?? undefined, parent ?? linkTo?.self).self;
+  }
+
+  /** Creates and queues an actor here; `args` are already copied. */
+  spawnLocal(actor: Spawnable<any[]>, args: unknown[], kind: ActorKind, linkTo: Pid | undefined, parent?: Pid): Process {
+    const pid = new Pid(this.node, this.id, ++this.serial);
+    const p = new Process(this, pid, actor, args, kind);
+    p.parent = parent ?? null;
+    this.processes.set(pid.serial, p);
+    if (linkTo !== undefined) {
+      addLink(p, linkTo);
+      const parentProcess = this.local(linkTo);
+      if (parentProcess) addLink(parentProcess, pid);
+      else this.transport.link(pid, linkTo);
+    }
+    this.enqueue(p);
+    return p;
+  }
+
+  /** An actor with no code of its own, driven from outside (tests, the main program). */
+  spawnInbox(): Process {
+    const pid = new Pid(this.node, this.id, ++this.serial);
+    const p = new Process(this, pid, null, null, 'inbox');
+    this.processes.set(pid.serial, p);
+    return p;
+  }
+
+  /** Resolves with the exit reason once `pid` has exited (at once with `noproc` if it is not alive here). */
+  join(pid: Pid): Promise<ExitReason> {
+    const p = this.local(pid);
+    if (!p) return Promise.resolve('noproc');
+    return new Promise((resolve) => {
+      const list = this.exitWaiters.get(pid.serial);
+      if (list) list.push(resolve);
+      else this.exitWaiters.set(pid.serial, [resolve]);
+    });
+  }
+
+  /**
+   * Ends an actor: frees its name and timers, sends exit signals along its links and DOWN
+   * messages to its monitors. Idempotent.
+   */
+  exitProcess(p: Process, reason: ExitReason): void {
+    if (p.status === Status.Exited) return;
+    p.terminate(reason);
+    this.processes.delete(p.self.serial);
+    if (p.registeredName !== null) {
+      this.names.delete(p.registeredName);
+      p.registeredName = null;
+    }
+    if (p.timers !== null) {
+      for (const id of p.timers) {
+        const t = this.timers.get(id);
+        if (t) clearTimeout(t.handle);
+        this.timers.delete(id);
+      }
+      p.timers = null;
+    }
+    if (p.monitors !== null) {
+      for (const { ref, pid } of p.monitors.values()) {
+        const target = this.local(pid);
+        if (target) target.monitoredBy?.delete(pidKey(ref));
+        else this.transport.demonitor(p.self, pid, ref);
+      }
+      p.monitors = null;
+    }
+    if (p.monitoredBy !== null) {
+      for (const { ref, watcher } of p.monitoredBy.values()) {
+        const down: DownMessage = { type: 'DOWN', ref, pid: p.self, reason };
+        const w = this.local(watcher);
+        if (w) {
+          w.monitors?.delete(pidKey(ref));
+          w.deliver(down);
+        } else {
+          this.transport.sendMessage(watcher, down);
+        }
+      }
+      p.monitoredBy = null;
+    }
+    if (p.links !== null) {
+      const linkReason = reason === 'kill' ? 'killed' : reason;
+      for (const pid of p.links.values()) {
+        const other = this.local(pid);
+        if (other) other.links?.delete(pidKey(p.self));
+        this.pendingSignals.push([p.self, pid, linkReason, true]);
+      }
+      p.links = null;
+    }
+    if (reason instanceof Error && p.kind !== 'inbox') {
+      this.logger?.debug({ pid: p.self.toString(), reason: reason.message, stack: reason.stack }, 'actor exited with an error');
+    }
+    const waiters = this.exitWaiters.get(p.self.serial);
+    if (waiters) {
+      this.exitWaiters.delete(p.self.serial);
+      for (const w of waiters) w(reason);
+    }
+    this.onExit?.(p.self, reason);
+    this.applySignals();
+  }
+
+  // ── messages ────────────────────────────────────────────────────────────────
+
+  /** Resolves a name to a pid, or throws BadArgError (Erlang's badarg). */
+  resolve(dest: Destination): Pid {
+    if (dest instanceof Pid) return dest;
+    if (typeof dest === 'string') {
+      const pid = this.names.get(dest);
+      if (pid === undefined) throw new BadArgError(`send: no actor is registered as "${dest}"`);
+      return pid;
+    }
+    throw new BadArgError(`send: expected a pid or a registered name, got: ${describeValue(dest)}`);
+  }
+
+  /** Copy-on-send to any destination; to a dead pid it is dropped silently. */
+  send(dest: Destination, message: unknown): void {
+    const pid = dest instanceof Pid ? dest : this.resolve(dest);
+    if (pid.scheduler === this.id && pid.node === this.node) {
+      const copied = copy(message);
+      const p = this.processes.get(pid.serial);
+      if (p !== undefined) p.deliver(copied);
+    } else {
+      this.transport.sendMessage(pid, message);
+    }
+  }
+
+  /** Delivers an already copied (or decoded) message to a local actor; false if it is gone. */
+  deliverLocal(pid: Pid, message: unknown): boolean {
+    const p = this.local(pid);
+    if (p === undefined) return false;
+    p.deliver(message);
+    return true;
+  }
+
+  // ── signals: exits, links, monitors ─────────────────────────────────────────
+
+  /**
+   * An exit signal from `from` to `to`. `viaLink`: it comes from a linked actor's exit (then
+   * `kill` is an ordinary reason); otherwise it is `exit(pid, reason)`, where `kill` is untrappable.
+   */
+  exitSignal(from: Pid, to: Pid, reason: ExitReason, viaLink: boolean): void {
+    this.pendingSignals.push([from, to, reason, viaLink]);
+    this.applySignals();
+  }
+
+  private applySignals(): void {
+    if (this.applyingSignals) return;
+    this.applyingSignals = true;
+    try {
+      for (let i = 0; i < this.pendingSignals.length; i++) {
+        const [from, to, reason, viaLink] = this.pendingSignals[i]!;
+        this.applyExitSignal(from, to, reason, viaLink);
+      }
+    } finally {
+      this.pendingSignals.length = 0;
+      this.applyingSignals = false;
+    }
+  }
+
+  private applyExitSignal(from: Pid, to: Pid, reason: ExitReason, viaLink: boolean): void {
+    if (!this.isLocal(to)) {
+      this.transport.exitSignal(from, to, reason, viaLink);
+      return;
+    }
+    const target = this.processes.get(to.serial);
+    if (target === undefined) return;
+    if (reason === 'kill' && !viaLink) {
+      this.exitProcess(target, 'killed');
+    } else if (target.trapping) {
+      const msg: ExitMessage = { type: 'EXIT', from, reason };
+      target.deliver(msg);
+    } else if (reason === 'normal') {
+      // A normal exit of a linked actor is ignored; exit(self(), normal) ends the caller.
+      if (!viaLink && from.equals(to)) this.exitProcess(target, 'normal');
+    } else {
+      this.exitProcess(target, reason);
+    }
+  }
+
+  /** Links `p` and `pid`; a dead `pid` sends `p` an exit signal `noproc` at once. */
+  link(p: Process, pid: Pid): void {
+    if (!(pid instanceof Pid)) throw new BadArgError(`link: expected a pid, got: ${describeValue(pid)}`);
+    if (pid.equals(p.self)) return;
+    if (this.isLocal(pid)) {
+      const other = this.processes.get(pid.serial);
+      if (other === undefined) {
+        this.exitSignal(pid, p.self, 'noproc', true);
+        return;
+      }
+      addLink(other, p.self);
+    } else {
+      this.transport.link(p.self, pid);
+    }
+    addLink(p, pid);
+  }
+
+  unlink(p: Process, pid: Pid): void {
+    if (!(pid instanceof Pid)) throw new BadArgError(`unlink: expected a pid, got: ${describeValue(pid)}`);
+    p.links?.delete(pidKey(pid));
+    const other = this.local(pid);
+    if (other) other.links?.delete(pidKey(p.self));
+    else if (!this.isLocal(pid)) this.transport.unlink(p.self, pid);
+  }
+
+  /** Remote side of a link: `from` (on another scheduler) linked to `to` (here). */
+  acceptLink(from: Pid, to: Pid): void {
+    const target = this.local(to);
+    if (target) addLink(target, from);
+    else this.transport.exitSignal(to, from, 'noproc', true);
+  }
+
+  monitor(p: Process, pid: Pid): Ref {
+    if (!(pid instanceof Pid)) throw new BadArgError(`monitor: expected a pid, got: ${describeValue(pid)}`);
+    const ref = this.makeRef();
+    const key = pidKey(ref);
+    (p.monitors ??= new Map()).set(key, { ref, pid });
+    if (this.isLocal(pid)) {
+      const target = this.processes.get(pid.serial);
+      if (target === undefined || target === p) {
+        if (target === undefined) {
+          p.monitors.delete(key);
+          p.deliver({ type: 'DOWN', ref, pid, reason: 'noproc' } satisfies DownMessage);
+        }
+        return ref; // monitoring oneself never fires, as in Erlang
+      }
+      (target.monitoredBy ??= new Map()).set(key, { ref, watcher: p.self });
+    } else {
+      this.transport.monitor(p.self, pid, ref);
+    }
+    return ref;
+  }
+
+  /** Remote side of a monitor: `watcher` (elsewhere) monitors `target` (here). */
+  acceptMonitor(watcher: Pid, target: Pid, ref: Ref): void {
+    const t = this.local(target);
+    if (t) (t.monitoredBy ??= new Map()).set(pidKey(ref), { ref, watcher });
+    else this.transport.sendMessage(watcher, { type: 'DOWN', ref, pid: target, reason: 'noproc' } satisfies DownMessage);
+  }
+
+  demonitor(p: Process, ref: Ref, flush: boolean): boolean {
+    if (!(ref instanceof Ref)) throw new BadArgError(`demonitor: expected a ref, got: ${describeValue(ref)}`);
+    const key = pidKey(ref);
+    const entry = p.monitors?.get(key);
+    if (entry) {
+      p.monitors!.delete(key);
+      const target = this.local(entry.pid);
+      if (target) target.monitoredBy?.delete(key);
+      else if (!this.isLocal(entry.pid)) this.transport.demonitor(p.self, entry.pid, ref);
+    }
+    if (flush) p.mailbox.removeAll((m) => isDownMessage(m) && m.ref.equals(ref));
+    return entry !== undefined;
+  }
+
+  /** Remote side of demonitor. */
+  acceptDemonitor(target: Pid, ref: Ref): void {
+    this.local(target)?.monitoredBy?.delete(pidKey(ref));
+  }
+
+  makeRef(): Ref {
+    return new Ref(this.node, this.id, ++this.refSerial);
+  }
+
+  // ── names ───────────────────────────────────────────────────────────────────
+
+  register(name: string, pid: Pid): RegisterResult {
+    if (typeof name !== 'string' || name.length === 0) return { ok: false, error: 'invalid_name' };
+    if (this.names.has(name)) return { ok: false, error: 'name_taken' };
+    const p = this.local(pid);
+    if (p === undefined) return { ok: false, error: 'noproc' };
+    if (p.registeredName !== null) return { ok: false, error: 'already_named' };
+    this.names.set(name, pid);
+    p.registeredName = name;
+    return { ok: true };
+  }
+
+  unregister(name: string): boolean {
+    const pid = this.names.get(name);
+    if (pid === undefined) return false;
+    this.names.delete(name);
+    const p = this.local(pid);
+    if (p) p.registeredName = null;
+    return true;
+  }
+
+  whereis(name: string): Pid | undefined {
+    return this.names.get(name);
+  }
+
+  registeredNames(): string[] {
+    return [...this.names.keys()];
+  }
+
+  // ── timers ──────────────────────────────────────────────────────────────────
+
+  /** Erlang's `send_after`: the message is copied now; the timer belongs to its destination. */
+  sendAfter(ms: number, dest: Destination, message: unknown): TimerRef {
+    if (typeof ms !== 'number' || !(ms >= 0)) throw new BadArgError(`sendAfter: expected a delay of 0 or more ms, got: ${String(ms)}`);
+    if (!(dest instanceof Pid) && typeof dest !== 'string') {
+      throw new BadArgError(`sendAfter: expected a pid or a registered name, got: ${describeValue(dest)}`);
+    }
+    const copied = copy(message);
+    const id = ++this.timerSerial;
+    const owner = dest instanceof Pid ? this.local(dest) : undefined;
+    const handle = setTimeout(() => {
+      this.timers.delete(id);
+      owner?.timers?.delete(id);
+      const pid = dest instanceof Pid ? dest : this.names.get(dest);
+      if (pid === undefined) return; // a name nobody holds at fire time: dropped
+      if (this.isLocal(pid)) this.processes.get(pid.serial)?.deliver(copied);
+      else this.transport.sendMessage(pid, copied);
+    }, ms);
+    this.timers.set(id, { handle, owner });
+    if (owner) (owner.timers ??= new Set()).add(id);
+    return { id };
+  }
+
+  /** True when the timer was still pending (and is now cancelled). */
+  cancelTimer(timer: TimerRef): boolean {
+    const entry = timer && this.timers.get(timer.id);
+    if (!entry) return false;
+    clearTimeout(entry.handle);
+    this.timers.delete(timer.id);
+    entry.owner?.timers?.delete(timer.id);
+    return true;
+  }
+
+  /** Cancels every timer (shutdown). */
+  cancelAllTimers(): void {
+    for (const t of this.timers.values()) clearTimeout(t.handle);
+    this.timers.clear();
+  }
+
+  // ── observer ────────────────────────────────────────────────────────────────
+
+  processInfo(pid: Pid): ProcessInfo | undefined {
+    return this.local(pid)?.describe();
+  }
+}
+
+function addLink(p: Process, pid: Pid): void {
+  (p.links ??= new Map()).set(pidKey(pid), pid);
+}
+
+function checkSpawnable(actor: unknown): ActorKind {
+  if (typeof actor === 'function') return actorKind(actor);
+  if (typeof actor === 'object' && actor !== null && 'body' in actor && 'kind' in actor) {
+    return (actor as { kind: ActorKind }).kind;
+  }
+  throw new BadArgError(`spawn: expected an actor definition or function, got: ${describeValue(actor)}`);
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
+  return typeof v === 'string' ? JSON.stringify(v) : String(v);
+}
+
