@@ -1,0 +1,2 @@
+/** What the package's tests need beyond the public surface: the shared-memory layout. */
+export * from './layout.js';
