@@ -22,6 +22,12 @@
 
 /** Returned by `take` when no message matches. */
 export const NO_MESSAGE: unique symbol = Symbol('postbox.no-message');
+/**
+ * The array an idle mailbox starts with (most actors wait with an empty mailbox; two real arrays
+ * each would be most of an idle actor's size). Never pushed to: `push` replaces it first.
+ */
+const EMPTY: unknown[] = [];
+
 /** Marks a taken message inside the private queue. */
 const HOLE: unique symbol = Symbol('postbox.hole');
 
@@ -34,15 +40,21 @@ export interface MailboxMark {
 }
 
 export class Mailbox {
-  /** Private queue: messages in arrival order; taken ones are HOLE. */
-  private items: unknown[] = [];
-  /** Public queue: messages pushed by senders, not yet seen by a receive. */
-  private inbox: unknown[] = [];
+  // Both queues are arrays with explicit ends instead of `length`: truncating an array is a
+  // runtime call in V8, too slow for the once-per-message reset of a drained queue. Taken slots
+  // are cleared (undefined or HOLE), so nothing stale is kept alive past its end.
+
+  /** Private queue: messages in arrival order in [head, end); taken ones are HOLE. */
+  private items: unknown[] = EMPTY;
+  private end = 0;
   /** Index of the first entry of `items` that may be live. */
   private head = 0;
+  /** Public queue: messages pushed by senders, not yet seen by a receive, in [0, inboxEnd). */
+  private inbox: unknown[] = EMPTY;
+  private inboxEnd = 0;
   /** Arrival number of `items[0]`. */
   private base = 0;
-  /** Holes at or after `head`. */
+  /** Holes in [head, end). */
   private holes = 0;
   /** Save pointer of the current receive, as an arrival number. */
   private scanAt = 0;
@@ -53,18 +65,19 @@ export class Mailbox {
 
   /** Appends a message to the public queue. */
   push(message: unknown): void {
-    this.inbox.push(message);
+    if (this.inbox === EMPTY) this.inbox = [];
+    this.inbox[this.inboxEnd++] = message;
     this.arrivals++;
   }
 
   /** Messages waiting, in both queues. */
   get length(): number {
-    return this.items.length - this.head - this.holes + this.inbox.length;
+    return this.end - this.head - this.holes + this.inboxEnd;
   }
 
   /** Messages in the public queue, not yet moved to the private one. */
   get publicLength(): number {
-    return this.inbox.length;
+    return this.inboxEnd;
   }
 
   /** The position a receive may later start from (see `beginReceive`). */
@@ -89,7 +102,7 @@ export class Mailbox {
   take(match: Match | undefined): unknown {
     for (;;) {
       const items = this.items;
-      const n = items.length;
+      const n = this.end;
       let i = this.scanAt - this.base;
       if (i < this.head) i = this.head;
       for (; i < n; i++) {
@@ -108,7 +121,7 @@ export class Mailbox {
     this.appendInbox();
     const kept: unknown[] = [];
     let removed = 0;
-    for (let i = this.head; i < this.items.length; i++) {
+    for (let i = this.head; i < this.end; i++) {
       const m = this.items[i];
       if (m === HOLE) continue;
       if (match(m)) removed++;
@@ -121,38 +134,45 @@ export class Mailbox {
   /** Copies the waiting messages out, oldest first (for process info and diagnostics). */
   snapshot(): unknown[] {
     const out: unknown[] = [];
-    for (let i = this.head; i < this.items.length; i++) if (this.items[i] !== HOLE) out.push(this.items[i]);
-    for (const m of this.inbox) out.push(m);
+    for (let i = this.head; i < this.end; i++) if (this.items[i] !== HOLE) out.push(this.items[i]);
+    for (let i = 0; i < this.inboxEnd; i++) out.push(this.inbox[i]);
     return out;
   }
 
   /** Drops every message (the owner exited). */
   clear(): void {
-    this.items = [];
-    this.inbox = [];
-    this.head = this.holes = 0;
+    this.items = EMPTY;
+    this.inbox = EMPTY;
+    this.end = this.inboxEnd = this.head = this.holes = 0;
     this.base = this.scanAt = this.arrivals;
   }
 
   /** Moves the public queue to the end of the private one; false when it was empty. */
   private appendInbox(): boolean {
-    const inbox = this.inbox;
-    const count = inbox.length;
+    const count = this.inboxEnd;
     if (count === 0) return false;
-    const items = this.items;
-    if (this.head === items.length) {
+    const inbox = this.inbox;
+    if (this.head === this.end) {
       // Private queue is drained: swap the arrays instead of copying (the common case of an
-      // actor keeping up with its messages), keeping the old array for reuse as the inbox.
+      // actor keeping up with its messages). The old private array, all cleared, becomes the
+      // inbox, unless a burst made it large: then let it go.
+      const old = this.items;
       this.base = this.arrivals - count;
       this.items = inbox;
-      items.length = 0;
-      this.inbox = items;
+      this.end = count;
       this.head = 0;
       this.holes = 0;
+      this.inbox = old.length > 4096 ? EMPTY : old;
     } else {
-      for (let k = 0; k < count; k++) items.push(inbox[k]);
-      inbox.length = 0;
+      const items = this.items;
+      let end = this.end;
+      for (let k = 0; k < count; k++) {
+        items[end++] = inbox[k];
+        inbox[k] = undefined;
+      }
+      this.end = end;
     }
+    this.inboxEnd = 0;
     return true;
   }
 
@@ -162,23 +182,37 @@ export class Mailbox {
     if (i === this.head) {
       items[i] = undefined;
       let h = i + 1;
-      while (h < items.length && items[h] === HOLE) {
+      const end = this.end;
+      while (h < end && items[h] === HOLE) {
+        items[h] = undefined;
         h++;
         this.holes--;
       }
-      if (h === items.length) {
-        // Everything before the end is gone: restart the array at the next arrival number.
-        this.base += items.length;
-        items.length = 0;
-        this.head = 0;
+      if (h === end) {
+        // Everything is taken: restart the array at the next arrival number.
+        this.base += end;
+        this.head = this.end = 0;
         this.holes = 0;
+        if (items.length > 4096) this.items = EMPTY;
       } else {
         this.head = h;
       }
+    } else if (i === this.end - 1) {
+      // The newest message (typically a reply behind older unmatched ones): shrink, no hole.
+      items[i] = undefined;
+      let e = i;
+      while (items[e - 1] === HOLE) {
+        items[--e] = undefined;
+        this.holes--;
+      }
+      // Keep base + end + inboxEnd === arrivals: older entries now map to arrival numbers a little
+      // higher than their own, so a ref mark can only start scanning earlier, never later.
+      this.base += this.end - e;
+      this.end = e;
     } else {
       items[i] = HOLE;
       this.holes++;
-      if (this.holes > 64 && this.holes * 2 > items.length - this.head) this.compact();
+      if (this.holes > 64 && this.holes * 2 > this.end - this.head) this.compact();
     }
     return m;
   }
@@ -186,16 +220,17 @@ export class Mailbox {
   /** Drops holes and the consumed prefix; renumbers positions, so older marks become invalid. */
   private compact(): void {
     const live: unknown[] = [];
-    for (let i = this.head; i < this.items.length; i++) if (this.items[i] !== HOLE) live.push(this.items[i]);
+    for (let i = this.head; i < this.end; i++) if (this.items[i] !== HOLE) live.push(this.items[i]);
     this.renumber(live);
   }
 
   private renumber(live: unknown[]): void {
     this.items = live;
+    this.end = live.length;
     this.head = 0;
     this.holes = 0;
-    // Invariant: base + items.length + inbox.length === arrivals.
-    this.base = this.arrivals - this.inbox.length - live.length;
+    // Invariant: base + end + inboxEnd === arrivals.
+    this.base = this.arrivals - this.inboxEnd - live.length;
     this.epoch++;
   }
 }

@@ -9,6 +9,12 @@ export class Pid {
   readonly node: number;
   readonly scheduler: number;
   readonly serial: number;
+  /**
+   * The live actor this pid names, when it was made by this thread's scheduler (internal: a send
+   * then skips the process-table lookup). Pids are shared, not copied, on their own thread, so
+   * every copy has it; a pid decoded from another thread does not. Cleared when the actor exits.
+   */
+  local: unknown = undefined;
 
   constructor(node: number, scheduler: number, serial: number) {
     this.node = node;

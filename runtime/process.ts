@@ -57,7 +57,6 @@ export class Process implements Context {
   status: Status = Status.Starting;
   /** In the scheduler's run queue. */
   queued = false;
-  trapping = false;
   exitReason: ExitReason = undefined;
 
   /** Current receive: predicate, timer and, for the async form, the resolver of its promise. */
@@ -76,21 +75,10 @@ export class Process implements Context {
   private args: unknown[] | null;
   readonly definition: ActorDefinition | undefined;
 
-  /** Linked pids by key (links are rare; allocated on first use). */
-  links: Map<string, Pid> | null = null;
-  /** Monitors this actor holds: ref key → target. */
-  monitors: Map<string, { ref: Ref; pid: Pid }> | null = null;
-  /** Monitors on this actor: ref key → watcher. */
-  monitoredBy: Map<string, { ref: Ref; watcher: Pid }> | null = null;
-  /** Timers aimed at this actor (cancelled when it exits). */
-  timers: Set<number> | null = null;
-  registeredName: string | null = null;
+  /** Links, monitors, names, timers, refs: rare, so kept in a record made on first use. */
+  private extra: ProcessExtras | null = null;
   /** Who spawned it (null: the system, from outside any actor). */
   parent: Pid | null = null;
-
-  /** The last ref made here and the mailbox position at that moment. */
-  private lastRef: Ref | null = null;
-  private lastRefMark: MailboxMark | null = null;
 
   received = 0;
   sent = 0;
@@ -109,6 +97,51 @@ export class Process implements Context {
     this.body = actor === null ? null : typeof actor === 'function' ? actor : actor.body;
     this.args = args;
     if (kind === 'inbox') this.status = Status.Running;
+  }
+
+  private ext(): ProcessExtras {
+    return (this.extra ??= new ProcessExtras());
+  }
+
+  /** Linked pids by key. */
+  get links(): Map<string, Pid> | null {
+    return this.extra?.links ?? null;
+  }
+  set links(v: Map<string, Pid> | null) {
+    this.ext().links = v;
+  }
+  /** Monitors this actor holds: ref key → target. */
+  get monitors(): Map<string, { ref: Ref; pid: Pid }> | null {
+    return this.extra?.monitors ?? null;
+  }
+  set monitors(v: Map<string, { ref: Ref; pid: Pid }> | null) {
+    this.ext().monitors = v;
+  }
+  /** Monitors on this actor: ref key → watcher. */
+  get monitoredBy(): Map<string, { ref: Ref; watcher: Pid }> | null {
+    return this.extra?.monitoredBy ?? null;
+  }
+  set monitoredBy(v: Map<string, { ref: Ref; watcher: Pid }> | null) {
+    this.ext().monitoredBy = v;
+  }
+  /** Timers aimed at this actor (cancelled when it exits). */
+  get timers(): Set<number> | null {
+    return this.extra?.timers ?? null;
+  }
+  set timers(v: Set<number> | null) {
+    this.ext().timers = v;
+  }
+  get registeredName(): string | null {
+    return this.extra?.registeredName ?? null;
+  }
+  set registeredName(v: string | null) {
+    this.ext().registeredName = v;
+  }
+  get trapping(): boolean {
+    return this.extra?.trapping ?? false;
+  }
+  set trapping(v: boolean) {
+    this.ext().trapping = v;
   }
 
   // ── scheduler side ──────────────────────────────────────────────────────────
@@ -300,7 +333,8 @@ export class Process implements Context {
     if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs < 0) {
       throw new BadArgError(`receive: expected a timeout of 0 or more ms, got: ${String(timeoutMs)}`);
     }
-    const mark = since !== undefined && this.lastRef !== null && since === this.lastRef ? this.lastRefMark! : undefined;
+    const extra = this.extra;
+    const mark = since !== undefined && extra !== null && since === extra.lastRef ? extra.lastRefMark! : undefined;
     this.mailbox.beginReceive(mark);
     return this.kind === 'generator' ? this.receiveGenerator(match, timeoutMs) : this.receiveAsync(match, timeoutMs);
   }
@@ -441,8 +475,9 @@ export class Process implements Context {
 
   makeRef(): Ref {
     const ref = this.scheduler.makeRef();
-    this.lastRef = ref;
-    this.lastRefMark = this.mailbox.mark();
+    const extra = this.ext();
+    extra.lastRef = ref;
+    extra.lastRefMark = this.mailbox.mark();
     return ref;
   }
 
@@ -471,6 +506,18 @@ export class Process implements Context {
       reductions: this.turns,
     };
   }
+}
+
+class ProcessExtras {
+  links: Map<string, Pid> | null = null;
+  monitors: Map<string, { ref: Ref; pid: Pid }> | null = null;
+  monitoredBy: Map<string, { ref: Ref; watcher: Pid }> | null = null;
+  timers: Set<number> | null = null;
+  registeredName: string | null = null;
+  trapping = false;
+  /** The last ref made here and the mailbox position at that moment. */
+  lastRef: Ref | null = null;
+  lastRefMark: MailboxMark | null = null;
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {

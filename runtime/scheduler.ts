@@ -66,27 +66,33 @@ interface TimerEntry {
   owner: Process | undefined;
 }
 
-/** FIFO of runnable actors: an array with a moving head, compacted when half consumed. */
+/** FIFO of runnable actors: a growable ring (no per-message allocation or array truncation). */
 class RunQueue {
-  private items: Process[] = [];
+  private items: (Process | undefined)[] = new Array(1024).fill(undefined);
+  private mask = 1023;
   private head = 0;
+  private tail = 0;
   get length(): number {
-    return this.items.length - this.head;
+    return this.tail - this.head;
   }
   push(p: Process): void {
-    this.items.push(p);
+    if (this.tail - this.head > this.mask) this.grow();
+    this.items[this.tail++ & this.mask] = p;
   }
   shift(): Process {
-    const p = this.items[this.head]!;
-    this.items[this.head++] = undefined as unknown as Process;
-    if (this.head === this.items.length) {
-      this.items.length = 0;
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
+    const i = this.head++ & this.mask;
+    const p = this.items[i]!;
+    this.items[i] = undefined;
     return p;
+  }
+  private grow(): void {
+    const size = this.mask + 1;
+    const next: (Process | undefined)[] = new Array(size * 2).fill(undefined);
+    for (let k = 0; k < size; k++) next[k] = this.items[(this.head + k) & this.mask];
+    this.items = next;
+    this.mask = size * 2 - 1;
+    this.tail = size;
+    this.head = 0;
   }
 }
 
@@ -224,6 +230,7 @@ export class Scheduler {
   spawnLocal(actor: Spawnable<any[]>, args: unknown[], kind: ActorKind, linkTo: Pid | undefined, parent?: Pid): Process {
     const pid = new Pid(this.node, this.id, ++this.serial);
     const p = new Process(this, pid, actor, args, kind);
+    pid.local = p;
     p.parent = parent ?? null;
     this.processes.set(pid.serial, p);
     if (linkTo !== undefined) {
@@ -240,6 +247,7 @@ export class Scheduler {
   spawnInbox(): Process {
     const pid = new Pid(this.node, this.id, ++this.serial);
     const p = new Process(this, pid, null, null, 'inbox');
+    pid.local = p;
     this.processes.set(pid.serial, p);
     return p;
   }
@@ -262,6 +270,7 @@ export class Scheduler {
   exitProcess(p: Process, reason: ExitReason): void {
     if (p.status === Status.Exited) return;
     p.terminate(reason);
+    p.self.local = undefined;
     this.processes.delete(p.self.serial);
     if (p.registeredName !== null) {
       this.names.delete(p.registeredName);
@@ -333,6 +342,12 @@ export class Scheduler {
   /** Copy-on-send to any destination; to a dead pid it is dropped silently. */
   send(dest: Destination, message: unknown): void {
     const pid = dest instanceof Pid ? dest : this.resolve(dest);
+    const cached = pid.local as Process | undefined;
+    if (cached !== undefined) {
+      // Fast path: a pid made here still pointing at its live actor.
+      cached.deliver(copy(message));
+      return;
+    }
     if (pid.scheduler === this.id && pid.node === this.node) {
       const copied = copy(message);
       const p = this.processes.get(pid.serial);
