@@ -7,8 +7,8 @@ import type { Match } from './mailbox.js';
 import type { Pid, Ref } from './pid.js';
 import type { ExitReason, Timeout } from './signals.js';
 
-/** Something `send` accepts as a destination: a pid or a registered name. */
-export type Destination = Pid | string;
+/** Something `send` accepts as a destination: a pid, a registered name, or an alias (see `alias`). */
+export type Destination = Pid | string | Ref;
 
 /** A pending `sendAfter`; pass it to `cancelTimer`. */
 export interface TimerRef {
@@ -92,6 +92,16 @@ export interface BaseContext {
 
   /** A fresh ref; also marks the mailbox so `receive(match, timeout, ref)` skips older messages. */
   makeRef(): Ref;
+
+  /**
+   * Erlang's `alias()`: a fresh ref that is also an address of this actor. Messages sent to it
+   * arrive only while it is active: after `unalias`, or after the first message with
+   * `{ reply: true }`, they are dropped. Request/reply uses it so a reply that comes after the
+   * caller gave up never lands in its mailbox. Marks the mailbox like `makeRef`.
+   */
+  alias(options?: { reply?: boolean }): Ref;
+  /** Deactivates an alias; true if it was active. */
+  unalias(alias: Ref): boolean;
 
   /** Observer data for `pid` (default: this actor), or undefined if it is not alive on this scheduler. */
   info(pid?: Pid): ProcessInfo | undefined;

@@ -131,6 +131,12 @@ export class Process implements Context {
   set timers(v: Set<number> | null) {
     this.ext().timers = v;
   }
+  get aliases(): Set<string> | null {
+    return this.extra?.aliases ?? null;
+  }
+  set aliases(v: Set<string> | null) {
+    this.ext().aliases = v;
+  }
   get registeredName(): string | null {
     return this.extra?.registeredName ?? null;
   }
@@ -481,6 +487,17 @@ export class Process implements Context {
     return ref;
   }
 
+  alias(options?: { reply?: boolean }): Ref {
+    this.checkAlive();
+    const ref = this.makeRef();
+    this.scheduler.addAlias(this, ref, options?.reply === true);
+    return ref;
+  }
+
+  unalias(alias: Ref): boolean {
+    return this.scheduler.removeAlias(this, alias);
+  }
+
   info(pid?: Pid): ProcessInfo | undefined {
     return this.scheduler.processInfo(pid ?? this.self);
   }
@@ -513,6 +530,8 @@ class ProcessExtras {
   monitors: Map<string, { ref: Ref; pid: Pid }> | null = null;
   monitoredBy: Map<string, { ref: Ref; watcher: Pid }> | null = null;
   timers: Set<number> | null = null;
+  /** Active aliases (ref keys), removed from the scheduler's table when the actor exits. */
+  aliases: Set<string> | null = null;
   registeredName: string | null = null;
   trapping = false;
   /** The last ref made here and the mailbox position at that moment. */

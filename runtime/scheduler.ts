@@ -22,8 +22,8 @@ import { isDownMessage, type DownMessage, type ExitMessage, type ExitReason } fr
 
 /** Where messages and signals to pids of other schedulers go. */
 export interface Transport {
-  /** Encodes and sends; throws (UnsendableError) before anything is sent if it cannot. */
-  sendMessage(to: Pid, message: unknown): void;
+  /** Encodes and sends to a pid or an alias; throws (UnsendableError) before anything is sent if it cannot. */
+  sendMessage(to: Pid | Ref, message: unknown): void;
   exitSignal(from: Pid, to: Pid, reason: ExitReason, viaLink: boolean): void;
   link(from: Pid, to: Pid): void;
   unlink(from: Pid, to: Pid): void;
@@ -106,6 +106,8 @@ export class Scheduler {
 
   private readonly processes = new Map<number, Process>();
   private readonly names = new Map<string, Pid>();
+  /** Active aliases: ref key → owner and whether the first message deactivates it. */
+  private readonly aliasTable = new Map<string, { owner: Process; once: boolean }>();
   private readonly timers = new Map<number, TimerEntry>();
   private readonly exitWaiters = new Map<number, ((reason: ExitReason) => void)[]>();
   private readonly runQueue = new RunQueue();
@@ -276,6 +278,10 @@ export class Scheduler {
       this.names.delete(p.registeredName);
       p.registeredName = null;
     }
+    if (p.aliases !== null) {
+      for (const key of p.aliases) this.aliasTable.delete(key);
+      p.aliases = null;
+    }
     if (p.timers !== null) {
       for (const id of p.timers) {
         const t = this.timers.get(id);
@@ -329,20 +335,20 @@ export class Scheduler {
   // ── messages ────────────────────────────────────────────────────────────────
 
   /** Resolves a name to a pid, or throws BadArgError (Erlang's badarg). */
-  resolve(dest: Destination): Pid {
-    if (dest instanceof Pid) return dest;
+  resolve(dest: Destination): Pid | Ref {
+    if (dest instanceof Pid || dest instanceof Ref) return dest;
     if (typeof dest === 'string') {
       const pid = this.names.get(dest);
       if (pid === undefined) throw new BadArgError(`send: no actor is registered as "${dest}"`);
       return pid;
     }
-    throw new BadArgError(`send: expected a pid or a registered name, got: ${describeValue(dest)}`);
+    throw new BadArgError(`send: expected a pid, a registered name or an alias, got: ${describeValue(dest)}`);
   }
 
   /** Copy-on-send to any destination; to a dead pid it is dropped silently. */
   send(dest: Destination, message: unknown): void {
     const pid = dest instanceof Pid ? dest : this.resolve(dest);
-    const cached = pid.local as Process | undefined;
+    const cached = pid instanceof Pid ? (pid.local as Process | undefined) : undefined;
     if (cached !== undefined) {
       // Fast path: a pid made here still pointing at its live actor.
       cached.deliver(copy(message));
@@ -350,18 +356,47 @@ export class Scheduler {
     }
     if (pid.scheduler === this.id && pid.node === this.node) {
       const copied = copy(message);
-      const p = this.processes.get(pid.serial);
-      if (p !== undefined) p.deliver(copied);
+      if (pid instanceof Ref) this.deliverToAlias(pid, copied);
+      else this.processes.get(pid.serial)?.deliver(copied);
     } else {
       this.transport.sendMessage(pid, message);
     }
   }
 
-  /** Delivers an already copied (or decoded) message to a local actor; false if it is gone. */
-  deliverLocal(pid: Pid, message: unknown): boolean {
-    const p = this.local(pid);
+  /** Delivers an already copied (or decoded) message to a local actor or alias; false if it is gone. */
+  deliverLocal(to: Pid | Ref, message: unknown): boolean {
+    if (to instanceof Ref) return this.deliverToAlias(to, message);
+    const p = this.local(to);
     if (p === undefined) return false;
     p.deliver(message);
+    return true;
+  }
+
+  private deliverToAlias(alias: Ref, message: unknown): boolean {
+    const key = pidKey(alias);
+    const entry = this.aliasTable.get(key);
+    if (entry === undefined) return false; // inactive alias: dropped, as in Erlang
+    if (entry.once) {
+      this.aliasTable.delete(key);
+      entry.owner.aliases?.delete(key);
+    }
+    entry.owner.deliver(message);
+    return true;
+  }
+
+  addAlias(p: Process, ref: Ref, once: boolean): void {
+    const key = pidKey(ref);
+    this.aliasTable.set(key, { owner: p, once });
+    (p.aliases ??= new Set()).add(key);
+  }
+
+  removeAlias(p: Process, ref: Ref): boolean {
+    if (!(ref instanceof Ref)) return false;
+    const key = pidKey(ref);
+    const entry = this.aliasTable.get(key);
+    if (entry === undefined || entry.owner !== p) return false;
+    this.aliasTable.delete(key);
+    p.aliases?.delete(key);
     return true;
   }
 
@@ -528,8 +563,8 @@ export class Scheduler {
   /** Erlang's `send_after`: the message is copied now; the timer belongs to its destination. */
   sendAfter(ms: number, dest: Destination, message: unknown): TimerRef {
     if (typeof ms !== 'number' || !(ms >= 0)) throw new BadArgError(`sendAfter: expected a delay of 0 or more ms, got: ${String(ms)}`);
-    if (!(dest instanceof Pid) && typeof dest !== 'string') {
-      throw new BadArgError(`sendAfter: expected a pid or a registered name, got: ${describeValue(dest)}`);
+    if (!(dest instanceof Pid) && !(dest instanceof Ref) && typeof dest !== 'string') {
+      throw new BadArgError(`sendAfter: expected a pid, a registered name or an alias, got: ${describeValue(dest)}`);
     }
     const copied = copy(message);
     const id = ++this.timerSerial;
@@ -537,10 +572,10 @@ export class Scheduler {
     const handle = setTimeout(() => {
       this.timers.delete(id);
       owner?.timers?.delete(id);
-      const pid = dest instanceof Pid ? dest : this.names.get(dest);
-      if (pid === undefined) return; // a name nobody holds at fire time: dropped
-      if (this.isLocal(pid)) this.processes.get(pid.serial)?.deliver(copied);
-      else this.transport.sendMessage(pid, copied);
+      const to = typeof dest === 'string' ? this.names.get(dest) : dest;
+      if (to === undefined) return; // a name nobody holds at fire time: dropped
+      if (to.scheduler === this.id && to.node === this.node) this.deliverLocal(to, copied);
+      else this.transport.sendMessage(to, copied);
     }, ms);
     this.timers.set(id, { handle, owner });
     if (owner) (owner.timers ??= new Set()).add(id);

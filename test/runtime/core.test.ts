@@ -461,3 +461,32 @@ describe('crash isolation and process info', () => {
     expect(system.info(pid)).toBeUndefined();
   });
 });
+
+describe('aliases', () => {
+  it('aliases - a message to an active alias arrives; after unalias it is dropped', async () => {
+    const alias = me.alias();
+    system.send(alias, 'via alias');
+    expect(await assertReceive(me)).toBe('via alias');
+    expect(me.unalias(alias)).toBe(true);
+    expect(me.unalias(alias)).toBe(false);
+    system.send(alias, 'too late');
+    await refuteReceive(me);
+  });
+
+  it('aliases - a reply alias takes one message only', async () => {
+    const alias = me.alias({ reply: true });
+    const replier = system.spawn(async (ctx, to: typeof alias) => {
+      ctx.send(to, 'first');
+      ctx.send(to, 'second');
+    }, alias);
+    await system.join(replier);
+    expect(await flush(me)).toEqual(['first']);
+  });
+
+  it('aliases - are removed when their actor exits', async () => {
+    const other = system.inbox();
+    const alias = other.alias();
+    other.close();
+    expect(() => system.send(alias, 'x')).not.toThrow();
+  });
+});

@@ -1,0 +1,161 @@
+/**
+ * The same-thread half of copy on send: a deep clone specialised to the sendable types
+ * (codec-kinds.ts), accepting and refusing exactly what the cross-thread encoder does, at a
+ * fraction of its cost (no bytes in between). Immutable values — primitives, pids, refs — are
+ * shared, not copied.
+ *
+ * Hot-path notes: plain objects and arrays are tested first with one prototype load each; the
+ * walk keeps no path (see explainUnsendable for the slow error path) and allocates only the
+ * copies themselves. A throw of UNSENDABLE unwinds to `copy`, so nothing partial escapes.
+ */
+import {
+  ARRAY_PROTO,
+  K_ARRAY,
+  K_ARRAY_BUFFER,
+  K_DATA_VIEW,
+  K_DATE,
+  K_ERROR,
+  K_HANDLE,
+  K_MAP,
+  K_NULL_PROTO,
+  K_SET,
+  K_TYPED,
+  MAX_DEPTH,
+  OBJECT_PROTO,
+  PID_PROTO,
+  REF_PROTO,
+  TYPED_COPY_CONSTRUCTOR,
+  UNSENDABLE,
+  errorParts,
+  explainUnsendable,
+  getPrototypeOf,
+  hasOwn,
+  isErrorPartKey,
+  kindOfOther,
+  rebuildError,
+  sharedBinaryCodec,
+  type TypedArray,
+} from './codec-kinds.js';
+
+/**
+ * A deep copy of `value` as the receiver of a send sees it (same types as a decode of its
+ * encoding). Throws UnsendableError, naming the path, if anything in it cannot be sent; it does
+ * not promise to keep shared references shared (a value reached twice is copied twice).
+ */
+export function copy<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) {
+    if (typeof value === 'function' || typeof value === 'symbol') throw explainUnsendable(value);
+    return value;
+  }
+  try {
+    return copyObject(value, 0) as T;
+  } catch (e) {
+    if (e === UNSENDABLE) throw explainUnsendable(value);
+    throw e;
+  }
+}
+
+function copyValue(v: unknown, depth: number): unknown {
+  if (typeof v === 'object') return v === null ? null : copyObject(v, depth);
+  if (typeof v === 'function' || typeof v === 'symbol') throw UNSENDABLE;
+  return v;
+}
+
+function copyObject(v: object, depth: number): unknown {
+  if (depth > MAX_DEPTH) throw UNSENDABLE;
+  const proto = getPrototypeOf(v);
+  if (proto === OBJECT_PROTO) return copyProperties(v as Record<string, unknown>, {}, depth + 1);
+  if (proto === ARRAY_PROTO) {
+    if (!Array.isArray(v)) throw UNSENDABLE;
+    return copyArray(v, depth + 1);
+  }
+  if (proto === PID_PROTO || proto === REF_PROTO) return v;
+  return copyOther(v, kindOfOther(v, proto), depth + 1);
+}
+
+function copyProperties(
+  v: Record<string, unknown>,
+  out: Record<string, unknown>,
+  depth: number,
+): Record<string, unknown> {
+  // for-in, not Object.keys: no key array, and V8 turns `v[key]` into a field load.
+  // Object.prototype has no enumerable keys, so every key here is own.
+  for (const key in v) {
+    // Assigning "__proto__" would set the prototype; refused on both paths.
+    if (key === '__proto__') throw UNSENDABLE;
+    out[key] = copyValue(v[key], depth);
+  }
+  return out;
+}
+
+function copyArray(v: unknown[], depth: number): unknown[] {
+  // slice() copies primitives in bulk; then only objects (and holes) need a second look.
+  const out = v.slice();
+  const n = out.length;
+  for (let i = 0; i < n; i++) {
+    const x = out[i];
+    if (typeof x === 'object') {
+      if (x !== null) out[i] = copyObject(x, depth);
+    } else if (typeof x === 'function' || typeof x === 'symbol') {
+      throw UNSENDABLE;
+    } else if (x === undefined && !(i in out)) {
+      out[i] = undefined; // a hole arrives as undefined, as it does through msgpack
+    }
+  }
+  return out;
+}
+
+function copyOther(v: object, kind: number, depth: number): unknown {
+  switch (kind) {
+    case K_NULL_PROTO:
+      return copyProperties(v as Record<string, unknown>, Object.create(null) as Record<string, unknown>, depth);
+    case K_DATE:
+      return new Date((v as Date).getTime());
+    case K_MAP: {
+      const out = new Map<unknown, unknown>();
+      for (const [key, value] of v as Map<unknown, unknown>) {
+        out.set(copyValue(key, depth), copyValue(value, depth));
+      }
+      return out;
+    }
+    case K_SET: {
+      const out = new Set<unknown>();
+      for (const value of v as Set<unknown>) out.add(copyValue(value, depth));
+      return out;
+    }
+    case K_TYPED: {
+      const Ctor = TYPED_COPY_CONSTRUCTOR.get(getPrototypeOf(v)!)!;
+      return new Ctor(v as TypedArray); // same element type: a byte copy of just the view
+    }
+    case K_ARRAY_BUFFER:
+      return (v as ArrayBuffer).slice(0);
+    case K_DATA_VIEW: {
+      const dv = v as DataView;
+      // Through a Uint8Array: slice() of a SharedArrayBuffer would stay shared.
+      return new DataView(new Uint8Array(dv.buffer, dv.byteOffset, dv.byteLength).slice().buffer);
+    }
+    case K_ERROR:
+      return copyError(v as Error, depth);
+    case K_HANDLE: {
+      const codec = sharedBinaryCodec()!;
+      return codec.copy ? codec.copy(v) : v;
+    }
+    default:
+      throw UNSENDABLE;
+  }
+}
+
+function copyError(e: Error, depth: number): Error {
+  const parts = errorParts(e);
+  const cause = parts.hasCause ? copyValue(parts.cause, depth) : undefined;
+  const out = rebuildError(parts.name, parts.message, parts.stack, parts.hasCause, cause) as unknown as Record<
+    string,
+    unknown
+  >;
+  for (const key in e) {
+    if (!hasOwn.call(e, key) || isErrorPartKey(key)) continue;
+    if (key === '__proto__') throw UNSENDABLE;
+    out[key] = copyValue((e as unknown as Record<string, unknown>)[key], depth);
+  }
+  return out as unknown as Error;
+}
