@@ -1,4 +1,5 @@
 import type { Workload } from '../harness.js';
+import { queueWorkloads } from './queue.js';
 
 /** Every workload `npm run bench` knows, in the order they run. */
-export const workloads: Workload[] = [];
+export const workloads: Workload[] = [...queueWorkloads];
