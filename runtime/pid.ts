@@ -39,6 +39,10 @@ export class Pid {
   toJSON(): string {
     return this.toString();
   }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
 }
 
 /** A unique reference, like Erlang's `make_ref()`: `#Ref<node.scheduler.serial>`. */
@@ -67,6 +71,10 @@ export class Ref {
   }
 
   toJSON(): string {
+    return this.toString();
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
     return this.toString();
   }
 }

@@ -52,7 +52,7 @@ export function reasonOfThrow(thrown: unknown): ExitReason {
 
 export class Process implements Context {
   readonly self: Pid;
-  readonly kind: ActorKind | 'inbox';
+  kind: ActorKind | 'inbox';
   readonly mailbox = new Mailbox();
   status: Status = Status.Starting;
   /** In the scheduler's run queue. */
@@ -73,7 +73,7 @@ export class Process implements Context {
 
   private body: ActorBody<any[]> | null;
   private args: unknown[] | null;
-  readonly definition: ActorDefinition | undefined;
+  definition: ActorDefinition | undefined;
 
   /** Links, monitors, names, timers, refs: rare, so kept in a record made on first use. */
   private extra: ProcessExtras | null = null;
@@ -151,6 +151,14 @@ export class Process implements Context {
   }
 
   // ── scheduler side ──────────────────────────────────────────────────────────
+
+  /** Sets the code of an actor adopted before its module had loaded (see Scheduler.adoptSpawn). */
+  assignBody(actor: Spawnable<any[]>, args: unknown[], kind: ActorKind): void {
+    this.kind = kind;
+    this.definition = typeof actor === 'object' ? actor : undefined;
+    this.body = typeof actor === 'function' ? actor : actor.body;
+    this.args = args;
+  }
 
   /** True when a new message may let this actor continue. */
   get wantsMessages(): boolean {

@@ -29,7 +29,45 @@ export interface Transport {
   unlink(from: Pid, to: Pid): void;
   monitor(watcher: Pid, target: Pid, ref: Ref): void;
   demonitor(watcher: Pid, target: Pid, ref: Ref): void;
-  spawn(actor: Spawnable<any[]>, args: unknown[], options: SpawnOptions, linkTo: Pid | undefined): Pid;
+  spawn(actor: Spawnable<any[]>, args: unknown[], options: SpawnOptions, linkTo: Pid | undefined, parent: Pid | undefined): Pid;
+  /** Tells the owner of `pid` (elsewhere) that it now holds `name`; absent on a lone scheduler. */
+  adoptName?(pid: Pid, name: string): void;
+}
+
+/**
+ * Where names live: a Map on a lone scheduler, a SharedArrayBuffer table shared by every
+ * scheduler thread otherwise (so a registration is seen everywhere at once).
+ */
+export interface NameService {
+  register(name: string, pid: Pid): 'ok' | 'name_taken' | 'table_full' | 'invalid_name';
+  unregister(name: string): boolean;
+  whereis(name: string): Pid | undefined;
+  /** Frees `name` only if `pid` still holds it (its actor exited). */
+  release(name: string, pid: Pid): void;
+  names(): string[];
+}
+
+/** Names of a scheduler that has no other schedulers. */
+export class LocalNames implements NameService {
+  private readonly map = new Map<string, Pid>();
+  register(name: string, pid: Pid): 'ok' | 'name_taken' | 'invalid_name' {
+    if (typeof name !== 'string' || name.length === 0) return 'invalid_name';
+    if (this.map.has(name)) return 'name_taken';
+    this.map.set(name, pid);
+    return 'ok';
+  }
+  unregister(name: string): boolean {
+    return this.map.delete(name);
+  }
+  whereis(name: string): Pid | undefined {
+    return this.map.get(name);
+  }
+  release(name: string, pid: Pid): void {
+    if (this.map.get(name)?.equals(pid)) this.map.delete(name);
+  }
+  names(): string[] {
+    return [...this.map.keys()];
+  }
 }
 
 /** A scheduler with no other schedulers: every remote pid counts as dead. */
@@ -54,6 +92,9 @@ export interface SchedulerOptions {
   sliceBudget?: number;
   logger?: Logger;
   transport?: Transport;
+  names?: NameService;
+  /** Allocates pid serials (shared counters when other threads spawn here too). */
+  allocateSerial?: () => number;
 }
 
 export function pidKey(pid: Pid | Ref): string {
@@ -105,7 +146,8 @@ export class Scheduler {
   transport: Transport;
 
   private readonly processes = new Map<number, Process>();
-  private readonly names = new Map<string, Pid>();
+  private readonly names: NameService;
+  private readonly allocateSerial: () => number;
   /** Active aliases: ref key → owner and whether the first message deactivates it. */
   private readonly aliasTable = new Map<string, { owner: Process; once: boolean }>();
   private readonly timers = new Map<number, TimerEntry>();
@@ -132,6 +174,8 @@ export class Scheduler {
     this.sliceBudget = options.sliceBudget ?? 20_000;
     this.logger = options.logger;
     this.transport = options.transport ?? NO_TRANSPORT;
+    this.names = options.names ?? new LocalNames();
+    this.allocateSerial = options.allocateSerial ?? (() => ++this.serial);
   }
 
   // ── run loop ────────────────────────────────────────────────────────────────
@@ -222,7 +266,7 @@ export class Scheduler {
       if (typeof actor === 'function') {
         throw new BadArgError('spawn: a bare function can only run on its own scheduler; use defineActor for others');
       }
-      return this.transport.spawn(actor, args, options, linkTo?.self);
+      return this.transport.spawn(actor, args, options, linkTo?.self, parent ?? linkTo?.self);
     }
     const copiedArgs = copy(args) as unknown[];
     return this.spawnLocal(actor, copiedArgs, kind, linkTo?.self ?? undefined, parent ?? linkTo?.self).self;
@@ -230,7 +274,7 @@ export class Scheduler {
 
   /** Creates and queues an actor here; `args` are already copied. */
   spawnLocal(actor: Spawnable<any[]>, args: unknown[], kind: ActorKind, linkTo: Pid | undefined, parent?: Pid): Process {
-    const pid = new Pid(this.node, this.id, ++this.serial);
+    const pid = new Pid(this.node, this.id, this.allocateSerial());
     const p = new Process(this, pid, actor, args, kind);
     pid.local = p;
     p.parent = parent ?? null;
@@ -247,7 +291,7 @@ export class Scheduler {
 
   /** An actor with no code of its own, driven from outside (tests, the main program). */
   spawnInbox(): Process {
-    const pid = new Pid(this.node, this.id, ++this.serial);
+    const pid = new Pid(this.node, this.id, this.allocateSerial());
     const p = new Process(this, pid, null, null, 'inbox');
     pid.local = p;
     this.processes.set(pid.serial, p);
@@ -275,7 +319,8 @@ export class Scheduler {
     p.self.local = undefined;
     this.processes.delete(p.self.serial);
     if (p.registeredName !== null) {
-      this.names.delete(p.registeredName);
+      // Free only what this actor still holds: another thread may have reused the name.
+      this.names.release(p.registeredName, p.self);
       p.registeredName = null;
     }
     if (p.aliases !== null) {
@@ -338,7 +383,7 @@ export class Scheduler {
   resolve(dest: Destination): Pid | Ref {
     if (dest instanceof Pid || dest instanceof Ref) return dest;
     if (typeof dest === 'string') {
-      const pid = this.names.get(dest);
+      const pid = this.names.whereis(dest);
       if (pid === undefined) throw new BadArgError(`send: no actor is registered as "${dest}"`);
       return pid;
     }
@@ -532,30 +577,102 @@ export class Scheduler {
 
   register(name: string, pid: Pid): RegisterResult {
     if (typeof name !== 'string' || name.length === 0) return { ok: false, error: 'invalid_name' };
-    if (this.names.has(name)) return { ok: false, error: 'name_taken' };
+    if (!(pid instanceof Pid)) throw new BadArgError(`register: expected a pid, got: ${describeValue(pid)}`);
     const p = this.local(pid);
+    if (p === undefined && !this.isLocal(pid) && this.transport.adoptName) {
+      // An actor of another scheduler: claim the name here (atomic in the shared table), then
+      // tell its owner, which frees the name again if the actor is gone or already named.
+      const result = this.names.register(name, pid);
+      if (result === 'table_full') throw new BadArgError('register: the name table is full (see the maxNames option)');
+      if (result !== 'ok') return { ok: false, error: result };
+      this.transport.adoptName(pid, name);
+      return { ok: true };
+    }
     if (p === undefined) return { ok: false, error: 'noproc' };
     if (p.registeredName !== null) return { ok: false, error: 'already_named' };
-    this.names.set(name, pid);
+    const result = this.names.register(name, pid);
+    if (result === 'table_full') throw new BadArgError('register: the name table is full (see the maxNames option)');
+    if (result !== 'ok') return { ok: false, error: result };
     p.registeredName = name;
     return { ok: true };
   }
 
   unregister(name: string): boolean {
-    const pid = this.names.get(name);
+    const pid = this.names.whereis(name);
     if (pid === undefined) return false;
-    this.names.delete(name);
     const p = this.local(pid);
+    // (A name of an actor on another scheduler is freed in the shared table; its owner clears
+    // its own record when the actor exits, and a stale record frees nothing it does not hold.)
+    this.names.unregister(name);
     if (p) p.registeredName = null;
     return true;
   }
 
   whereis(name: string): Pid | undefined {
-    return this.names.get(name);
+    return this.names.whereis(name);
+  }
+
+  get nameService(): NameService {
+    return this.names;
   }
 
   registeredNames(): string[] {
-    return [...this.names.keys()];
+    return this.names.names();
+  }
+
+  // ── other threads ───────────────────────────────────────────────────────────
+
+  /**
+   * An actor spawned here from another thread, whose pid that thread already handed out. Its
+   * body comes later if its module is still loading (`startBody`); until then messages wait in
+   * its mailbox.
+   */
+  adoptSpawn(serial: number, linkTo: Pid | null, parent: Pid | null): Process {
+    const pid = new Pid(this.node, this.id, serial);
+    const p = new Process(this, pid, null, null, 'async');
+    pid.local = p;
+    p.parent = parent;
+    this.processes.set(serial, p);
+    if (linkTo !== null) {
+      // The spawner recorded its side of the link; if it died meanwhile, its exit signal is
+      // already on its way here (ordered after this spawn), as with a local spawnLink.
+      addLink(p, linkTo);
+    }
+    return p;
+  }
+
+  /** Gives an adopted actor its definition and lets it run. */
+  startBody(p: Process, actor: Spawnable<any[]>, args: unknown[]): void {
+    if (p.status === Status.Exited) return;
+    p.assignBody(actor, args, checkSpawnable(actor));
+    this.enqueue(p);
+  }
+
+  /**
+   * Scheduler `id` died: each of its actors counts as exited with `scheduler_down` for the
+   * links and monitors held here.
+   */
+  schedulerDown(id: number, reason: ExitReason = 'scheduler_down'): void {
+    for (const p of [...this.processes.values()]) {
+      if (p.links !== null) {
+        for (const pid of [...p.links.values()]) {
+          if (pid.scheduler !== id || this.isLocal(pid)) continue;
+          p.links.delete(pidKey(pid));
+          this.pendingSignals.push([pid, p.self, reason, true]);
+        }
+      }
+      if (p.monitors !== null) {
+        for (const [key, { ref, pid }] of [...p.monitors]) {
+          if (pid.scheduler !== id || this.isLocal(pid)) continue;
+          p.monitors.delete(key);
+          p.deliver({ type: 'DOWN', ref, pid, reason } satisfies DownMessage);
+        }
+      }
+      if (p.monitoredBy !== null) {
+        for (const [key, { watcher }] of [...p.monitoredBy]) if (watcher.scheduler === id) p.monitoredBy.delete(key);
+      }
+    }
+    this.applySignals();
   }
 
   // ── timers ──────────────────────────────────────────────────────────────────
@@ -572,7 +689,7 @@ export class Scheduler {
     const handle = setTimeout(() => {
       this.timers.delete(id);
       owner?.timers?.delete(id);
-      const to = typeof dest === 'string' ? this.names.get(dest) : dest;
+      const to = typeof dest === 'string' ? this.names.whereis(dest) : dest;
       if (to === undefined) return; // a name nobody holds at fire time: dropped
       if (to.scheduler === this.id && to.node === this.node) this.deliverLocal(to, copied);
       else this.transport.sendMessage(to, copied);

@@ -8,8 +8,12 @@ import type { Context, Destination, ProcessInfo, RegisterResult, SpawnOptions, S
 import { SystemStoppedError } from './errors.js';
 import { Pid } from './pid.js';
 import type { Process } from './process.js';
+import { RingTransport } from './ring-transport.js';
 import { Scheduler } from './scheduler.js';
+import { stopActors } from './shutdown.js';
 import type { ExitReason } from './signals.js';
+import { loadDefinition } from './thread-protocol.js';
+import { SchedulerThreads } from './threads.js';
 
 export interface StartOptions {
   /** pino logger for runtime reports; default: pino at `logLevel`. */
@@ -22,6 +26,21 @@ export interface StartOptions {
   sliceBudget?: number;
   /** How long `shutdown` lets top-level actors stop before killing what is left (ms). */
   shutdownTimeoutMs?: number;
+  /**
+   * Scheduler threads (worker_threads) besides the main thread's scheduler. Default 0: every
+   * actor runs on the main thread. Use `os.availableParallelism()` for one per core.
+   */
+  schedulers?: number;
+  /** Bytes of each scheduler's ring (its cross-thread public queue); default 4 MiB. */
+  ringBytes?: number;
+  /** How long an idle scheduler thread spins before parking, in µs (default 50). */
+  spinMicros?: number;
+  /** A scheduler thread whose event loop has not turned for this long is replaced (default 5000 ms). */
+  stallTimeoutMs?: number;
+  /** Capacity of the shared name table when there are scheduler threads (default 4096). */
+  maxNames?: number;
+  /** worker_threads resource limits of each scheduler thread. */
+  resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; stackSizeMb?: number };
 }
 
 /** An actor driven from outside (the main program or a test): receive, link, monitor like an actor. */
@@ -30,9 +49,9 @@ export interface Inbox extends Context {
   close(): void;
 }
 
-// Assigned by ActorSystem's static block: reads the private scheduler without exposing it.
-// eslint-disable-next-line prefer-const
+// Assigned by ActorSystem's static block: read private state without exposing it.
 var schedulerOfSystem: (system: ActorSystem) => Scheduler;
+var threadsOfSystem: (system: ActorSystem) => SchedulerThreads | undefined;
 
 export class ActorSystem {
   readonly #scheduler: Scheduler;
@@ -42,14 +61,37 @@ export class ActorSystem {
   readonly #systemPid: Pid;
   #stopped = false;
   #onRejection: (reason: unknown) => void;
+  readonly #threads: SchedulerThreads | undefined;
+  readonly #transport: RingTransport | undefined;
+  /** Next worker scheduler for round-robin placement. */
+  #nextPlacement = 0;
 
-  constructor(options: StartOptions = {}) {
-    this.#logger = options.logger ?? pino({ level: options.logLevel ?? process.env.POSTBOX_LOG_LEVEL ?? 'warn' });
+  /** Use `start()`. */
+  constructor(options: StartOptions, logger: Logger, threads?: SchedulerThreads) {
+    this.#logger = logger;
+    this.#threads = threads;
+    if (threads) {
+      this.#transport = new RingTransport({
+        self: 0,
+        rings: threads.rings,
+        serials: threads.serials,
+        loadDefinition,
+        onError: (error) => logger.error({ err: error }, 'bad frame on the scheduler ring'),
+      });
+    }
+    const transport = this.#transport;
     this.#scheduler = new Scheduler({
-      logger: this.#logger,
+      logger,
       processBudget: options.processBudget,
       sliceBudget: options.sliceBudget,
+      transport,
+      names: threads?.names,
+      allocateSerial: transport ? () => transport.allocateSerial(0) : undefined,
     });
+    if (threads && transport) {
+      transport.attach(this.#scheduler);
+      threads.onDown = (id) => this.#scheduler.schedulerDown(id);
+    }
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 5_000;
     this.#systemPid = new Pid(this.#scheduler.node, this.#scheduler.id, 0);
     // A stray rejected promise in actor code must not take the thread down (crash isolation):
@@ -65,15 +107,27 @@ export class ActorSystem {
     return this.#logger;
   }
 
-  /** Spawns `actor` with `args` (copied), from outside any actor. */
+  /**
+   * Spawns `actor` with `args` (copied), from outside any actor. With scheduler threads, a
+   * definition goes to the next thread in turn (round robin); a bare function runs here.
+   */
   spawn<A extends unknown[]>(actor: Spawnable<A>, ...args: A): Pid {
-    this.#checkRunning();
-    return this.#scheduler.spawn(actor as Spawnable<any[]>, args, {});
+    return this.spawnOpt(actor, args);
   }
 
+  /** Spawns with options: `{ scheduler: id }` places it (0 is the main thread). */
   spawnOpt<A extends unknown[]>(actor: Spawnable<A>, args: A, options: SpawnOptions = {}): Pid {
     this.#checkRunning();
-    return this.#scheduler.spawn(actor as Spawnable<any[]>, args, options);
+    let placed = options;
+    if (options.scheduler === undefined && this.#threads && typeof actor === 'object') {
+      placed = { ...options, scheduler: 1 + (this.#nextPlacement++ % this.#threads.count) };
+    }
+    return this.#scheduler.spawn(actor as Spawnable<any[]>, args, placed);
+  }
+
+  /** Schedulers in this system: the main thread's (id 0) and one per scheduler thread. */
+  get schedulers(): number {
+    return 1 + (this.#threads?.count ?? 0);
   }
 
   /** Sends a copy of `message` (see Context.send). */
@@ -141,27 +195,11 @@ export class ActorSystem {
   async shutdown(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    const s = this.#scheduler;
-    const roots = s
-      .pids()
-      .map((pid) => s.local(pid)!)
-      .filter((p) => p.parent === null && p.kind !== 'inbox')
-      .reverse();
-    const exited = roots.map((p) => s.join(p.self));
-    for (const p of roots) s.exitSignal(this.#systemPid, p.self, 'shutdown', false);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      Promise.all(exited),
-      new Promise((resolve) => {
-        timer = setTimeout(resolve, this.#shutdownTimeoutMs);
-      }),
+    await Promise.all([
+      stopActors(this.#scheduler, this.#systemPid, this.#shutdownTimeoutMs),
+      this.#threads?.shutdown(this.#shutdownTimeoutMs),
     ]);
-    clearTimeout(timer);
-    for (const pid of s.pids()) {
-      const p = s.local(pid);
-      if (p) s.exitProcess(p, p.kind === 'inbox' ? 'shutdown' : 'killed');
-    }
-    s.cancelAllTimers();
+    await this.#transport?.stop();
     process.off('unhandledRejection', this.#onRejection);
   }
 
@@ -171,6 +209,7 @@ export class ActorSystem {
 
   static {
     schedulerOfSystem = (system) => system.#scheduler;
+    threadsOfSystem = (system) => system.#threads;
   }
 }
 
@@ -179,7 +218,35 @@ export function schedulerOf(system: ActorSystem): Scheduler {
   return schedulerOfSystem(system);
 }
 
-/** Starts an actor system on this thread. */
+/** The scheduler threads behind a system (internal: fault-injection tests crash them). */
+export function threadsOf(system: ActorSystem): SchedulerThreads | undefined {
+  return threadsOfSystem(system);
+}
+
+/**
+ * Starts an actor system: a scheduler on this thread and `schedulers` more on worker threads.
+ * Resolves once every thread is ready.
+ */
 export async function start(options: StartOptions = {}): Promise<ActorSystem> {
-  return new ActorSystem(options);
+  const logLevel = options.logLevel ?? process.env.POSTBOX_LOG_LEVEL ?? 'warn';
+  const logger = options.logger ?? pino({ level: logLevel });
+  const count = options.schedulers ?? 0;
+  if (!Number.isInteger(count) || count < 0) throw new TypeError(`expected schedulers to be a whole number >= 0, got: ${String(count)}`);
+  const threads =
+    count === 0
+      ? undefined
+      : await SchedulerThreads.start({
+          count,
+          ringBytes: options.ringBytes ?? 4 * 1024 * 1024,
+          spinMicros: options.spinMicros ?? 50,
+          heartbeatMs: 0,
+          stallTimeoutMs: options.stallTimeoutMs ?? 5_000,
+          maxNames: options.maxNames ?? 4096,
+          resourceLimits: options.resourceLimits,
+          processBudget: options.processBudget,
+          sliceBudget: options.sliceBudget,
+          logLevel: logger.level,
+          logger,
+        });
+  return new ActorSystem(options, logger, threads);
 }

@@ -1,0 +1,40 @@
+/**
+ * What the main thread and scheduler threads tell each other over postMessage (control only:
+ * messages between actors go through the rings), and how a thread finds an actor definition.
+ */
+import type { ActorDefinition } from './actor.js';
+
+/** The shared memory and settings a scheduler thread starts with. */
+export interface ThreadData {
+  id: number;
+  rings: SharedArrayBuffer[];
+  serials: SharedArrayBuffer;
+  names: SharedArrayBuffer;
+  heartbeats: SharedArrayBuffer;
+  heartbeatMs: number;
+  /** Serials up to this were born on the thread this one replaces (all dead). */
+  deadBelow: number;
+  spinMicros: number;
+  processBudget: number | undefined;
+  sliceBudget: number | undefined;
+  logLevel: string;
+}
+
+export type ControlMessage =
+  | { type: 'ready'; id: number }
+  | { type: 'scheduler_down'; id: number }
+  | { type: 'shutdown'; timeoutMs: number }
+  | { type: 'stopped' };
+
+/**
+ * Imports `module` and returns its export `name`, which must be an actor definition
+ * (made by defineActor). Definitions must live in modules that can be imported on any thread.
+ */
+export async function loadDefinition(module: string, name: string): Promise<ActorDefinition> {
+  const mod = (await import(module)) as Record<string, unknown>;
+  const def = mod[name] as ActorDefinition | undefined;
+  if (typeof def !== 'object' || def === null || typeof def.body !== 'function' || def.module !== module) {
+    throw new Error(`no actor definition exported as "${name}" from ${module}`);
+  }
+  return def;
+}
