@@ -4,6 +4,6 @@ export type { MailboxMark } from './mailbox.js';
 export { Scheduler, NO_TRANSPORT, pidKey } from './scheduler.js';
 export type { Transport, SchedulerOptions } from './scheduler.js';
 export { Process, Status } from './process.js';
-export { schedulerOf } from './system.js';
+export { schedulerOf, threadsOf } from './system.js';
 export { lookupDefinition, actorKind } from './actor.js';
 export { copy, encode, decode } from './codec.js';

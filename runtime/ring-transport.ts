@@ -20,7 +20,7 @@ import { BadArgError } from './errors.js';
 import { Pid, Ref } from './pid.js';
 import type { Process } from './process.js';
 import { pidKey, type Scheduler, type Transport } from './scheduler.js';
-import type { ExitReason } from './signals.js';
+import type { DownMessage, ExitReason } from './signals.js';
 
 /** Frame kinds; the first element of every frame. */
 export const Frame = {
@@ -33,6 +33,7 @@ export const Frame = {
   Spawn: 6,
   Chunk: 7,
   Name: 8,
+  Down: 9,
 } as const;
 
 /** How a thread finds the module of an actor definition (import, then the export by name). */
@@ -124,6 +125,10 @@ export class RingTransport implements Transport {
 
   monitor(watcher: Pid, target: Pid, ref: Ref): void {
     this.push(target.scheduler, encode([Frame.Monitor, target.serial, watcher, ref]));
+  }
+
+  down(watcher: Pid, down: DownMessage): void {
+    this.push(watcher.scheduler, encode([Frame.Down, watcher.serial, down]));
   }
 
   demonitor(_watcher: Pid, target: Pid, ref: Ref): void {
@@ -245,6 +250,9 @@ export class RingTransport implements Transport {
       case Frame.Monitor:
         s.acceptMonitor(f[2] as Pid, new Pid(s.node, this.self, serial), f[3] as Ref);
         return;
+      case Frame.Down:
+        s.acceptDown(new Pid(s.node, this.self, serial), f[2] as DownMessage);
+        return;
       case Frame.Demonitor:
         s.acceptDemonitor(new Pid(s.node, this.self, serial), f[2] as Ref);
         return;
@@ -283,7 +291,7 @@ export class RingTransport implements Transport {
     const s = this.scheduler;
     const dead = new Pid(s.node, this.self, serial);
     if (kind === Frame.Link) this.exitSignal(dead, f[2] as Pid, 'noproc', true);
-    else if (kind === Frame.Monitor) this.sendMessage(f[2] as Pid, { type: 'DOWN', ref: f[3], pid: dead, reason: 'noproc' });
+    else if (kind === Frame.Monitor) this.down(f[2] as Pid, { type: 'DOWN', ref: f[3] as Ref, pid: dead, reason: 'noproc' });
   }
 
   private reassemble(source: number, last: number, bytes: Uint8Array): void {

@@ -28,6 +28,8 @@ export interface Transport {
   link(from: Pid, to: Pid): void;
   unlink(from: Pid, to: Pid): void;
   monitor(watcher: Pid, target: Pid, ref: Ref): void;
+  /** A monitor fired: `down` goes to its watcher, whose monitor entry ends with it. */
+  down(watcher: Pid, down: DownMessage): void;
   demonitor(watcher: Pid, target: Pid, ref: Ref): void;
   spawn(actor: Spawnable<any[]>, args: unknown[], options: SpawnOptions, linkTo: Pid | undefined, parent: Pid | undefined): Pid;
   /** Tells the owner of `pid` (elsewhere) that it now holds `name`; absent on a lone scheduler. */
@@ -78,6 +80,7 @@ export const NO_TRANSPORT: Transport = {
   unlink() {},
   monitor() {},
   demonitor() {},
+  down() {},
   spawn() {
     throw new BadArgError('spawn: no other scheduler is running (start the system with schedulers > 0)');
   },
@@ -351,7 +354,7 @@ export class Scheduler {
           w.monitors?.delete(pidKey(ref));
           w.deliver(down);
         } else {
-          this.transport.sendMessage(watcher, down);
+          this.transport.down(watcher, down);
         }
       }
       p.monitoredBy = null;
@@ -477,6 +480,8 @@ export class Scheduler {
     }
     const target = this.processes.get(to.serial);
     if (target === undefined) return;
+    // An exit signal from a linked actor ends the link (it may come from another thread).
+    if (viaLink) target.links?.delete(pidKey(from));
     if (reason === 'kill' && !viaLink) {
       this.exitProcess(target, 'killed');
     } else if (target.trapping) {
@@ -547,7 +552,7 @@ export class Scheduler {
   acceptMonitor(watcher: Pid, target: Pid, ref: Ref): void {
     const t = this.local(target);
     if (t) (t.monitoredBy ??= new Map()).set(pidKey(ref), { ref, watcher });
-    else this.transport.sendMessage(watcher, { type: 'DOWN', ref, pid: target, reason: 'noproc' } satisfies DownMessage);
+    else this.transport.down(watcher, { type: 'DOWN', ref, pid: target, reason: 'noproc' });
   }
 
   demonitor(p: Process, ref: Ref, flush: boolean): boolean {
@@ -562,6 +567,16 @@ export class Scheduler {
     }
     if (flush) p.mailbox.removeAll((m) => isDownMessage(m) && m.ref.equals(ref));
     return entry !== undefined;
+  }
+
+  /** A DOWN from another scheduler for a monitor held here: the monitor ends, the message arrives. */
+  acceptDown(watcher: Pid, down: DownMessage): void {
+    const w = this.local(watcher);
+    if (w === undefined) return;
+    const key = pidKey(down.ref);
+    if (w.monitors?.has(key) !== true) return; // demonitored meanwhile: no DOWN, as in Erlang
+    w.monitors.delete(key);
+    w.deliver(down);
   }
 
   /** Remote side of demonitor. */

@@ -239,7 +239,6 @@ export async function start(options: StartOptions = {}): Promise<ActorSystem> {
           count,
           ringBytes: options.ringBytes ?? 4 * 1024 * 1024,
           spinMicros: options.spinMicros ?? 50,
-          heartbeatMs: 0,
           stallTimeoutMs: options.stallTimeoutMs ?? 5_000,
           maxNames: options.maxNames ?? 4096,
           resourceLimits: options.resourceLimits,

@@ -25,7 +25,6 @@ export interface ThreadsOptions {
   ringBytes: number;
   /** How long a waiting scheduler spins before parking, in µs. */
   spinMicros: number;
-  heartbeatMs: number;
   /** A thread whose heartbeat has not moved for this long is terminated and replaced. */
   stallTimeoutMs: number;
   /** Capacity of the shared name table. */
@@ -45,6 +44,8 @@ export class SchedulerThreads {
   private readonly workers: (Worker | undefined)[];
   private readonly lastBeat: number[];
   private readonly quietMs: number[];
+  /** Threads past their startup (module loading can take longer than a stall timeout). */
+  private readonly ready: boolean[];
   private readonly watchdog: ReturnType<typeof setInterval>;
   private stopping = false;
   /** Restarts so far, per scheduler id (observer data). */
@@ -61,6 +62,7 @@ export class SchedulerThreads {
     this.workers = new Array(total).fill(undefined);
     this.lastBeat = new Array(total).fill(0);
     this.quietMs = new Array(total).fill(0);
+    this.ready = new Array(total).fill(false);
     this.restarts = new Array(total).fill(0);
     const tick = Math.max(10, Math.floor(options.stallTimeoutMs / 4));
     this.watchdog = setInterval(() => this.checkHeartbeats(tick), tick);
@@ -76,6 +78,11 @@ export class SchedulerThreads {
 
   get count(): number {
     return this.options.count;
+  }
+
+  /** Scheduler threads running now (0 once shutdown has joined them all). */
+  liveThreads(): number {
+    return this.workers.filter((w) => w !== undefined).length;
   }
 
   private startThread(id: number, deadBelow: number): Promise<void> {
@@ -99,11 +106,14 @@ export class SchedulerThreads {
     });
     this.workers[id] = worker;
     this.quietMs[id] = 0;
+    this.ready[id] = false;
+    const threadId = worker.threadId; // reads -1 once the thread has exited
     return new Promise((resolve, reject) => {
       let ready = false;
       worker.on('message', (msg: ControlMessage) => {
         if (msg.type === 'ready') {
           ready = true;
+          this.ready[id] = true;
           resolve();
         }
       });
@@ -113,9 +123,9 @@ export class SchedulerThreads {
       });
       worker.on('exit', (code) => {
         if (this.workers[id] !== worker) return;
-        this.workers[id] = undefined;
+        this.workers[id] = undefined; // joined
         if (!ready) reject(new Error(`scheduler thread ${id} exited (code ${code}) before it was ready`));
-        else if (!this.stopping) this.replace(id, worker.threadId, code);
+        else if (!this.stopping) this.replace(id, threadId, code);
       });
     });
   }
@@ -141,7 +151,7 @@ export class SchedulerThreads {
   private checkHeartbeats(tickMs: number): void {
     for (let id = 1; id < this.workers.length; id++) {
       const worker = this.workers[id];
-      if (worker === undefined) continue;
+      if (worker === undefined || !this.ready[id]) continue;
       const beat = Atomics.load(this.heartbeats, id);
       if (beat !== this.lastBeat[id]) {
         this.lastBeat[id] = beat;

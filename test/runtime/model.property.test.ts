@@ -1,14 +1,18 @@
 /**
  * Property test: random programs of sends and selective receives run on the runtime and on the
  * reference interpreter of Erlang semantics (test/support/erlang-model.ts); each actor must
- * receive the same messages in the same order and be left with the same mailbox.
+ * receive the same messages in the same order and be left with the same mailbox. The same
+ * programs run with every actor on the main thread and with actors spread over threads.
+ *
+ * The driver keeps the runtime in step with the model: after each command it waits for the
+ * reports the model says that command causes (a receive's result, an actor's send), so the
+ * next command cannot overtake them.
  */
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { start, type ActorSystem, type Inbox, type Pid } from '../../runtime/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TIMEOUT, start, type ActorSystem, type Inbox, type Pid } from '../../runtime/index.js';
 import { ModelActor, ModelActorGen } from '../fixtures/actors.js';
 import { ErlangModel, PREDICATES, type Command, type Event } from '../support/erlang-model.js';
-import { flush } from '../support/receive.js';
 
 const ACTORS = 3;
 
@@ -17,55 +21,68 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('recv' as const), actor: fc.integer({ min: 0, max: ACTORS - 1 }), pred: fc.integer({ min: 0, max: PREDICATES.length - 1 }), block: fc.boolean() }) },
 );
 
-/** Lets every message sent so far be processed (same thread: a macrotask turn drains everything). */
-const settle = () => new Promise<void>((r) => setImmediate(r));
+type Report = { index: number; event: Event } | { index: number; sent: true } | { index: number; left: number[] };
 
-let system: ActorSystem;
-let driver: Inbox;
+describe.each([
+  ['one thread', 0],
+  ['three threads', 2],
+] as const)('model (%s)', (_label, schedulers) => {
+  let system: ActorSystem;
+  let driver: Inbox;
 
-beforeEach(async () => {
-  system = await start({ logLevel: 'silent' });
-  driver = system.inbox();
-});
-afterEach(() => system.shutdown());
-
-async function runOnRuntime(forms: boolean[], program: Command[]) {
-  const pids: Pid[] = forms.map((gen, i) => system.spawn(gen ? ModelActorGen : ModelActor, i, driver.self));
-  for (const cmd of program) {
-    if (cmd.kind === 'send') {
-      if (cmd.from === 'driver') system.send(pids[cmd.to]!, { v: cmd.v });
-      else system.send(pids[cmd.from]!, { cmd: 'send', to: pids[cmd.to]!, value: cmd.v });
-    } else {
-      system.send(pids[cmd.actor]!, { cmd: 'recv', pred: cmd.pred, block: cmd.block });
-    }
-    await settle();
-  }
-  for (const pid of pids) system.send(pid, { cmd: 'drain' });
-  await settle();
-  const reports = (await flush(driver)) as ({ index: number; event: Event } | { index: number; left: number[] })[];
-  return pids.map((_, i) => {
-    const mine = reports.filter((r) => r.index === i);
-    const drained = mine.find((r) => 'left' in r) as { left: number[] } | undefined;
-    return {
-      events: mine.filter((r) => 'event' in r).map((r) => (r as { event: Event }).event),
-      blocked: drained === undefined,
-      left: drained?.left ?? [],
-    };
+  beforeAll(async () => {
+    system = await start({ logLevel: 'silent', schedulers, shutdownTimeoutMs: 200 });
+    driver = system.inbox();
   });
-}
+  afterAll(() => system.shutdown());
 
-describe('model', () => {
+  async function collect(reports: Report[], count: number): Promise<void> {
+    while (reports.length < count) {
+      const r = await driver.receive<Report>(undefined, 5_000);
+      if (r === TIMEOUT) throw new Error(`model: expected ${count} reports, got ${reports.length}: ${JSON.stringify(reports)}`);
+      reports.push(r);
+    }
+  }
+
+  async function runOnRuntime(forms: boolean[], program: Command[], model: ErlangModel) {
+    const pids: Pid[] = forms.map((gen, i) =>
+      system.spawnOpt(gen ? ModelActorGen : ModelActor, [i, driver.self], { scheduler: schedulers === 0 ? 0 : i % (schedulers + 1) }),
+    );
+    const reports: Report[] = [];
+    for (const cmd of program) {
+      if (cmd.kind === 'send') {
+        if (cmd.from === 'driver') system.send(pids[cmd.to]!, { v: cmd.v });
+        else system.send(pids[cmd.from]!, { cmd: 'send', to: pids[cmd.to]!, value: cmd.v });
+      } else {
+        system.send(pids[cmd.actor]!, { cmd: 'recv', pred: cmd.pred, block: cmd.block });
+      }
+      model.run(cmd);
+      await collect(reports, model.outputs);
+    }
+    const unblocked = model.result().filter((a) => !a.blocked).length;
+    for (const pid of pids) system.send(pid, { cmd: 'drain' });
+    await collect(reports, model.outputs + unblocked);
+    for (const pid of pids) system.exit(pid, 'kill');
+    return pids.map((_, i) => {
+      const mine = reports.filter((r) => r.index === i);
+      const drained = mine.find((r) => 'left' in r) as { left: number[] } | undefined;
+      return {
+        events: mine.filter((r) => 'event' in r).map((r) => (r as { event: Event }).event),
+        blocked: drained === undefined,
+        left: drained?.left ?? [],
+      };
+    });
+  }
+
   it('model - random sends and selective receives agree with the Erlang reference interpreter', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.boolean(), { minLength: ACTORS, maxLength: ACTORS }), fc.array(commandArb, { maxLength: 60 }), async (forms, program) => {
         const model = new ErlangModel(ACTORS);
-        for (const cmd of program) model.run(cmd);
+        const actual = await runOnRuntime(forms, program, model);
         const expected = model.result().map((a) => ({ events: a.events, blocked: a.blocked, left: a.blocked ? [] : a.left }));
-        const actual = await runOnRuntime(forms, program);
-        for (const pid of system.processes()) if (!pid.equals(driver.self)) system.exit(pid, 'kill');
         expect(actual).toEqual(expected);
       }),
-      { numRuns: 60 },
+      { numRuns: schedulers === 0 ? 200 : 60 },
     );
   });
 });

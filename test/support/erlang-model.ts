@@ -33,6 +33,8 @@ interface ModelActor {
 
 export class ErlangModel {
   readonly actors: ModelActor[];
+  /** What the actors have told the driver so far: one per receive result and per send done. */
+  outputs = 0;
 
   constructor(count: number) {
     this.actors = Array.from({ length: count }, () => ({ mailbox: [], blockedOn: null, backlog: [], events: [] }));
@@ -50,16 +52,19 @@ export class ErlangModel {
   private execute(cmd: Command): void {
     if (cmd.kind === 'send') {
       this.deliver(cmd.to, cmd.v);
+      if (cmd.from !== 'driver') this.outputs++; // the actor acknowledges its send
       return;
     }
     const a = this.actors[cmd.actor]!;
     const i = a.mailbox.findIndex(PREDICATES[cmd.pred]!);
     if (i >= 0) {
       a.events.push(a.mailbox.splice(i, 1)[0]!);
+      this.outputs++;
     } else if (cmd.block) {
       a.blockedOn = cmd.pred;
     } else {
       a.events.push('timeout');
+      this.outputs++;
     }
   }
 
@@ -68,6 +73,7 @@ export class ErlangModel {
     if (a.blockedOn !== null && PREDICATES[a.blockedOn]!(v)) {
       a.blockedOn = null;
       a.events.push(v);
+      this.outputs++;
       this.resume(to);
     } else {
       a.mailbox.push(v);
