@@ -4,6 +4,7 @@
  */
 import type { ActorBody, ActorDefinition } from './actor.js';
 import type { Match } from './mailbox.js';
+import type { TaskDefinition } from './offload.js';
 import type { Pid, Ref } from './pid.js';
 import type { ExitReason, Timeout } from './signals.js';
 
@@ -102,6 +103,12 @@ export interface BaseContext {
   alias(options?: { reply?: boolean }): Ref;
   /** Deactivates an alias; true if it was active. */
   unalias(alias: Ref): boolean;
+
+  /**
+   * Runs a task (see `defineTask`) on this scheduler's piscina pool; the actor awaits (or, as a
+   * generator, yields) the promise while its scheduler keeps serving other actors.
+   */
+  offload<A extends unknown[], R>(task: TaskDefinition<A, R>, ...args: A): Promise<R>;
 
   /** Observer data for `pid` (default: this actor), or undefined if it is not alive on this scheduler. */
   info(pid?: Pid): ProcessInfo | undefined;

@@ -5,6 +5,8 @@
 export { start, ActorSystem } from './system.js';
 export type { StartOptions, Inbox } from './system.js';
 export { defineActor } from './actor.js';
+export { defineTask } from './offload.js';
+export type { TaskDefinition } from './offload.js';
 export type { ActorDefinition, ActorBody, AsyncBody, GeneratorBody, ActorKind } from './actor.js';
 export type {
   Context,

@@ -20,6 +20,7 @@ import type {
 } from './context.js';
 import { ActorExitedError, BadArgError } from './errors.js';
 import { Mailbox, NO_MESSAGE, type MailboxMark, type Match } from './mailbox.js';
+import type { TaskDefinition } from './offload.js';
 import { Pid, Ref } from './pid.js';
 import type { Scheduler } from './scheduler.js';
 import { TIMEOUT, type ExitReason } from './signals.js';
@@ -493,6 +494,11 @@ export class Process implements Context {
     extra.lastRef = ref;
     extra.lastRefMark = this.mailbox.mark();
     return ref;
+  }
+
+  offload<A extends unknown[], R>(task: TaskDefinition<A, R>, ...args: A): Promise<R> {
+    this.checkAlive();
+    return this.scheduler.offloader.run(task, args);
   }
 
   alias(options?: { reply?: boolean }): Ref {

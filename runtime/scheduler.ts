@@ -16,6 +16,7 @@ import { actorKind, type ActorKind } from './actor.js';
 import { copy } from './codec.js';
 import type { Destination, ProcessInfo, RegisterResult, SpawnOptions, Spawnable, TimerRef } from './context.js';
 import { BadArgError } from './errors.js';
+import { Offloader } from './offload.js';
 import { Pid, Ref } from './pid.js';
 import { Process, Status } from './process.js';
 import { isDownMessage, type DownMessage, type ExitMessage, type ExitReason } from './signals.js';
@@ -98,6 +99,8 @@ export interface SchedulerOptions {
   names?: NameService;
   /** Allocates pid serials (shared counters when other threads spawn here too). */
   allocateSerial?: () => number;
+  /** Threads of this scheduler's pool for offloaded work (default: one per core). */
+  offloadThreads?: number;
 }
 
 export function pidKey(pid: Pid | Ref): string {
@@ -167,6 +170,9 @@ export class Scheduler {
   private readonly pendingSignals: [from: Pid, to: Pid, reason: ExitReason, viaLink: boolean][] = [];
   private applyingSignals = false;
 
+  /** This thread's pool for blocking work (threads start on first use). */
+  readonly offloader: Offloader;
+
   /** Called for every actor that exits (for observers, supervisors of other threads, tests). */
   onExit: ((pid: Pid, reason: ExitReason) => void) | undefined;
 
@@ -179,6 +185,7 @@ export class Scheduler {
     this.transport = options.transport ?? NO_TRANSPORT;
     this.names = options.names ?? new LocalNames();
     this.allocateSerial = options.allocateSerial ?? (() => ++this.serial);
+    this.offloader = new Offloader(options.offloadThreads);
   }
 
   // ── run loop ────────────────────────────────────────────────────────────────

@@ -29,4 +29,5 @@ export async function stopActors(s: Scheduler, systemPid: Pid, timeoutMs: number
     if (p) s.exitProcess(p, p.kind === 'inbox' ? 'shutdown' : 'killed');
   }
   s.cancelAllTimers();
+  await s.offloader.close();
 }
