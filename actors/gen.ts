@@ -1,0 +1,251 @@
+/**
+ * The generic request/reply layer every behaviour uses (OTP's `gen`): naming a server (pid,
+ * registered name, or `via` a registry), `call` with its guarantees, `cast`, `reply`, and the
+ * wire shapes of those messages.
+ *
+ *   caller                                   server (GenServer loop)
+ *   ── alias({reply}) ── monitor(server) ──▶
+ *   ── send {$gen:'call', from:{pid, ref: alias}, req} ─────────▶ handleCall ─┐
+ *   ◀── receive reply-to-alias or DOWN(monitor), timeout, since alias ◀───────┘ reply(from, value)
+ *   ── demonitor (flush) ── unalias on timeout: a late reply to an inactive alias is dropped
+ *
+ * The alias is made before the monitor, so the receive may start at the alias's mailbox mark and
+ * still see a DOWN that a dead server triggers at once.
+ */
+import { BadArgError, Pid, Ref, TIMEOUT, type Context, type ExitReason } from '../runtime/index.js';
+import { CallExitError, CallTimeoutError, NoProcError } from './errors.js';
+import { Op, type Caller } from './op.js';
+import { describeReason } from './reasons.js';
+
+/** A key in a registry (see actors/registry.ts). */
+export type RegistryKey = string | number;
+
+/**
+ * A name held in a registry server: `{ via: [registry, key] }`, where `registry` is the
+ * registry's pid or registered name. Any server that answers the via protocol below can be one.
+ */
+export interface Via {
+  readonly via: readonly [registry: Pid | string, key: RegistryKey];
+}
+
+/** How a caller names a server. */
+export type ServerRef = Pid | string | Via;
+
+/** A name a server can be started under: a registered name, or a via name. */
+export type ServerName = string | Via;
+
+/** Who made a call: pass it to `reply` (it is plain data, so it may be kept in state or sent on). */
+export interface From {
+  readonly pid: Pid;
+  /** The caller's reply alias. */
+  readonly ref: Ref;
+}
+
+/** Wire shapes (internal): what `call`, `cast` and `stop` send, and what `reply` sends back. */
+export interface CallMessage {
+  readonly $gen: 'call';
+  readonly from: From;
+  readonly req: unknown;
+}
+export interface CastMessage {
+  readonly $gen: 'cast';
+  readonly msg: unknown;
+}
+export interface StopMessage {
+  readonly $gen: 'stop';
+  readonly reason: ExitReason;
+}
+export interface ReplyMessage {
+  readonly $reply: Ref;
+  readonly value: unknown;
+}
+export type GenMessage = CallMessage | CastMessage | StopMessage;
+
+/**
+ * The via protocol: the requests a registry server answers. `whereis` replies with a pid or
+ * undefined; `register` with `{ok: true}` or `{ok: false, error: 'already_registered', pid}`;
+ * `unregister` with a boolean; the cast `send` forwards `msg` to the holder of `key` (dropped if
+ * none).
+ */
+export type ViaRequest =
+  | { readonly $via: 'whereis'; readonly key: RegistryKey }
+  | { readonly $via: 'register'; readonly key: RegistryKey; readonly pid: Pid }
+  | { readonly $via: 'unregister'; readonly key: RegistryKey };
+export type ViaCast = { readonly $via: 'send'; readonly key: RegistryKey; readonly msg: unknown };
+
+export type RegisterViaResult = { ok: true } | { ok: false; error: 'already_registered'; pid: Pid };
+
+export function isVia(v: unknown): v is Via {
+  if (typeof v !== 'object' || v === null || !Array.isArray((v as Via).via)) return false;
+  const [registry, key] = (v as Via).via;
+  return (registry instanceof Pid || typeof registry === 'string') && (typeof key === 'string' || typeof key === 'number');
+}
+
+export function isServerRef(v: unknown): v is ServerRef {
+  return v instanceof Pid || (typeof v === 'string' && v.length > 0) || isVia(v);
+}
+
+function checkServerRef(what: string, server: unknown): asserts server is ServerRef {
+  if (!isServerRef(server)) {
+    throw new BadArgError(`${what}: expected a pid, a registered name or {via: [registry, key]}, got: ${describeReason(server)}`);
+  }
+}
+
+/** Steps that resolve a server name to a pid, or undefined when nobody holds it. */
+export function* whereisSteps(ctx: Context, server: ServerRef): Generator<unknown, Pid | undefined, any> {
+  if (server instanceof Pid) return server;
+  if (typeof server === 'string') return ctx.whereis(server);
+  const [registry, key] = server.via;
+  try {
+    return yield* callSteps<Pid | undefined>(ctx, registry, { $via: 'whereis', key } satisfies ViaRequest, 5_000);
+  } catch (e) {
+    if (e instanceof CallExitError) return undefined; // no registry: nobody holds the name
+    throw e;
+  }
+}
+
+/** Resolves a server name to a pid (undefined when nobody holds it). */
+export function whereis(caller: Caller, server: ServerRef): Op<Pid | undefined> {
+  checkServerRef('whereis', server);
+  return new Op(caller, 'whereis', (ctx) => whereisSteps(ctx, server));
+}
+
+/**
+ * Sends `request` to `server` and waits for its reply: resolves with the reply; rejects with
+ * CallTimeoutError after `timeoutMs` (a reply that comes later is dropped, never left in the
+ * mailbox), with NoProcError when the server is not running, and with CallExitError (its
+ * `reason`) when the server exits before replying. It does not promise the server did not act on
+ * a request whose call timed out.
+ */
+export function call<T = any>(caller: Caller, server: ServerRef, request: unknown, timeoutMs = 5_000): Op<T> {
+  checkServerRef('call', server);
+  checkTimeout('call', timeoutMs);
+  return new Op(caller, 'call', (ctx) => callSteps<T>(ctx, server, request, timeoutMs));
+}
+
+function checkTimeout(what: string, ms: unknown): void {
+  if (typeof ms !== 'number' || !(ms >= 0)) throw new BadArgError(`${what}: expected a timeout of 0 or more ms, got: ${String(ms)}`);
+}
+
+/** The steps of `call` (for behaviours that compose them). */
+export function* callSteps<T>(ctx: Context, server: ServerRef, request: unknown, timeoutMs: number): Generator<unknown, T, any> {
+  let pid: Pid | undefined;
+  if (server instanceof Pid) pid = server;
+  else if (typeof server === 'string') pid = ctx.whereis(server);
+  else pid = yield* whereisSteps(ctx, server);
+  if (pid === undefined) throw new NoProcError(server);
+  if (pid.equals(ctx.self)) throw new BadArgError('call: a server cannot call itself (it would wait for its own reply forever)');
+
+  // Alias first: the receive starts at its mailbox mark, and a DOWN the monitor sends at once
+  // (dead server) comes after that mark.
+  const alias = ctx.alias({ reply: true });
+  const mref = ctx.monitor(pid);
+  ctx.send(pid, { $gen: 'call', from: { pid: ctx.self, ref: alias }, req: request } satisfies CallMessage);
+  const got: ReplyMessage | { type: 'DOWN'; reason: ExitReason } | typeof TIMEOUT = yield ctx.receive(
+    (m) =>
+      typeof m === 'object' &&
+      m !== null &&
+      ((m.$reply !== undefined && (m.$reply === alias || alias.equals(m.$reply))) ||
+        (m.type === 'DOWN' && (m.ref === mref || mref.equals(m.ref)))),
+    timeoutMs,
+    alias,
+  );
+  if (got === TIMEOUT) {
+    ctx.demonitor(mref, { flush: true });
+    // An active alias means no reply was delivered; if one was (it came between the timer and
+    // now), take it out so it never reaches a later receive.
+    if (!ctx.unalias(alias)) {
+      yield ctx.receive((m) => typeof m === 'object' && m !== null && alias.equals(m.$reply), 0, alias);
+    }
+    throw new CallTimeoutError(server, timeoutMs);
+  }
+  if ('$reply' in got) {
+    // On this thread an active monitor means no DOWN is queued; otherwise flush it.
+    if (!ctx.demonitor(mref)) ctx.demonitor(mref, { flush: true });
+    return got.value as T;
+  }
+  ctx.unalias(alias);
+  throw got.reason === 'noproc' ? new NoProcError(server) : new CallExitError(server, got.reason);
+}
+
+/**
+ * Sends `message` to `server` without waiting (OTP's cast): it never fails, even when nobody
+ * holds the name or the server is dead (then the message is dropped). A via name is sent through
+ * its registry, which forwards it in order.
+ */
+export function cast(caller: Caller, server: ServerRef, message: unknown): void {
+  checkServerRef('cast', server);
+  const msg: CastMessage = { $gen: 'cast', msg: message };
+  if (server instanceof Pid) {
+    caller.send(server, msg);
+  } else if (typeof server === 'string') {
+    const pid = caller.whereis(server);
+    if (pid !== undefined) caller.send(pid, msg);
+  } else {
+    const [registry, key] = server.via;
+    const pid = registry instanceof Pid ? registry : caller.whereis(registry);
+    if (pid !== undefined) caller.send(pid, { $gen: 'cast', msg: { $via: 'send', key, msg } satisfies ViaCast } satisfies CastMessage);
+  }
+}
+
+/**
+ * Sends a plain message (not a cast) to a server by any name; false when nobody holds the name
+ * (a via name: sent through the registry, so always true once the registry is found).
+ */
+export function sendTo(caller: Caller, server: ServerRef, message: unknown): boolean {
+  checkServerRef('sendTo', server);
+  if (server instanceof Pid) {
+    caller.send(server, message);
+    return true;
+  }
+  if (typeof server === 'string') {
+    const pid = caller.whereis(server);
+    if (pid !== undefined) caller.send(pid, message);
+    return pid !== undefined;
+  }
+  const [registry, key] = server.via;
+  const pid = registry instanceof Pid ? registry : caller.whereis(registry);
+  if (pid === undefined) return false;
+  caller.send(pid, { $gen: 'cast', msg: { $via: 'send', key, msg: message } satisfies ViaCast } satisfies CastMessage);
+  return true;
+}
+
+/**
+ * Answers a call (OTP's `gen_server:reply`): from `handleCall` for a deferred reply, or from any
+ * actor that was handed `from`. A reply to a caller that gave up (timeout) is dropped.
+ */
+export function reply(caller: Caller, from: From, value: unknown): void {
+  if (typeof from !== 'object' || from === null || !(from.ref instanceof Ref)) {
+    throw new BadArgError(`reply: expected the \`from\` of a call, got: ${describeReason(from)}`);
+  }
+  caller.send(from.ref, { $reply: from.ref, value } satisfies ReplyMessage);
+}
+
+/**
+ * Asks `server` to stop with `reason` (its `terminate` runs) and waits until it has exited.
+ * Rejects with NoProcError when it is not running, with CallTimeoutError after `timeoutMs`
+ * (the server is then left running), and with CallExitError when it exited with another reason
+ * (its terminate failed).
+ */
+export function stop(caller: Caller, server: ServerRef, reason: ExitReason = 'normal', timeoutMs = Infinity): Op<void> {
+  checkServerRef('stop', server);
+  checkTimeout('stop', timeoutMs);
+  return new Op(caller, 'stop', function* (ctx) {
+    const pid = yield* whereisSteps(ctx, server);
+    if (pid === undefined) throw new NoProcError(server);
+    const mref = ctx.monitor(pid);
+    ctx.send(pid, { $gen: 'stop', reason } satisfies StopMessage);
+    const down = yield ctx.receive((m) => m?.type === 'DOWN' && mref.equals(m.ref), timeoutMs);
+    if (down === TIMEOUT) {
+      ctx.demonitor(mref, { flush: true });
+      throw new CallTimeoutError(server, timeoutMs);
+    }
+    const got = (down as { reason: ExitReason }).reason;
+    if (got === 'noproc') throw new NoProcError(server);
+    if (got !== reason && describeReason(got) !== describeReason(reason)) throw new CallExitError(server, got);
+  });
+}
+
+export function isCallMessage(m: unknown): m is CallMessage {
+  return typeof m === 'object' && m !== null && (m as CallMessage).$gen === 'call';
+}

@@ -1,0 +1,147 @@
+/**
+ * One blocking operation (a call, a start, an await) written once, as a generator of receive
+ * steps, and usable from every kind of caller:
+ *
+ *   async actor / inbox:  await GenServer.call(ctx, s, req)    then() ─▶ drive(steps(ctx))
+ *   generator actor:      yield* GenServer.call(ctx, s, req)   [Symbol.iterator]() ─▶ steps(ctx)
+ *   outside code:         await GenServer.call(system, s, req) then() ─▶ drive(steps(inbox)) in a fresh inbox
+ *
+ * A generator actor's `ctx.receive` is a step the scheduler resumes with the message, so the
+ * steps run with no promise per message; in an async actor the same steps yield promises, which
+ * `drive` awaits. An Op starts when it is awaited or iterated (once); one that is neither by the
+ * end of the current synchronous code starts by itself (fire and forget: `void GenServer.call(…)`),
+ * except in a generator actor, which must `yield*` it.
+ */
+import { ActorSystem, BadArgError, type Context } from '../runtime/index.js';
+
+/** Who is asking: an actor's context, or the system (outside code; an inbox is made per operation). */
+export type Caller = Context | ActorSystem;
+
+/**
+ * The steps of an operation. `ctx` receives (the caller's context, or an inbox for outside
+ * code); `origin` spawns, so that actors started from outside are top-level (no parent), as
+ * `system.shutdown` expects.
+ */
+export type Steps<T> = (ctx: Context, origin: Context | ActorSystem) => Generator<unknown, T, any>;
+
+const formCache = new WeakMap<Context, string>();
+
+/** 'generator', 'async' or 'inbox': how `ctx.receive` answers (fixed for the life of an actor). */
+export function formOf(ctx: Context): string {
+  let form = formCache.get(ctx);
+  if (form === undefined) {
+    form = ctx.info()?.kind ?? 'async';
+    formCache.set(ctx, form);
+  }
+  return form;
+}
+
+export function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof v === 'object' && v !== null && typeof (v as PromiseLike<unknown>).then === 'function';
+}
+
+/**
+ * Runs steps in an async context: every value they yield must be a promise (an async actor's
+ * receive, or I/O), whose result (or error) resumes them.
+ */
+export async function drive<T>(gen: Generator<unknown, T, any>): Promise<T> {
+  let input: unknown = undefined;
+  let failed = false;
+  for (;;) {
+    const step = failed ? gen.throw(input) : gen.next(input);
+    if (step.done) return step.value;
+    const v = step.value;
+    if (!isThenable(v)) {
+      throw new BadArgError('expected an async context (a generator actor must use `yield*` on postbox operations, not `await`)');
+    }
+    try {
+      input = await v;
+      failed = false;
+    } catch (e) {
+      input = e;
+      failed = true;
+    }
+  }
+}
+
+export class Op<T> implements PromiseLike<T> {
+  readonly #caller: Caller;
+  readonly #steps: Steps<T>;
+  readonly #what: string;
+  #promise: Promise<T> | undefined;
+  #started = false;
+
+  constructor(caller: Caller, what: string, steps: Steps<T>) {
+    this.#caller = caller;
+    this.#what = what;
+    this.#steps = steps;
+    if (caller instanceof ActorSystem || formOf(caller) !== 'generator') {
+      queueMicrotask(() => {
+        if (!this.#started) void this.promise();
+      });
+    }
+  }
+
+  /** For `yield*` in a generator actor. */
+  [Symbol.iterator](): Generator<unknown, T, any> {
+    const caller = this.#caller;
+    if (caller instanceof ActorSystem) {
+      throw new BadArgError(`${this.#what}: \`yield*\` needs an actor's context; from outside code, \`await\` it`);
+    }
+    this.#start();
+    return this.#steps(caller, caller);
+  }
+
+  then<R1 = T, R2 = never>(
+    onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this.promise().then(onFulfilled, onRejected);
+  }
+
+  catch<R = never>(onRejected?: ((reason: any) => R | PromiseLike<R>) | null): Promise<T | R> {
+    return this.promise().catch(onRejected);
+  }
+
+  finally(onFinally?: (() => void) | null): Promise<T> {
+    return this.promise().finally(onFinally);
+  }
+
+  /** Starts the operation (once) and returns its promise. */
+  promise(): Promise<T> {
+    if (this.#promise === undefined) {
+      try {
+        this.#start();
+        this.#promise = this.#run();
+      } catch (e) {
+        this.#promise = Promise.reject(e);
+      }
+    }
+    return this.#promise;
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'Op';
+  }
+
+  #start(): void {
+    if (this.#started) throw new BadArgError(`${this.#what}: this operation has already been started (await or yield* it once)`);
+    this.#started = true;
+  }
+
+  async #run(): Promise<T> {
+    const caller = this.#caller;
+    if (caller instanceof ActorSystem) {
+      const inbox = caller.inbox();
+      try {
+        return await drive(this.#steps(inbox, caller));
+      } finally {
+        inbox.close();
+      }
+    }
+    if (formOf(caller) === 'generator') {
+      throw new BadArgError(`${this.#what}: in a generator actor use \`yield* ${this.#what}(ctx, ...)\`, not await`);
+    }
+    return drive(this.#steps(caller, caller));
+  }
+}
