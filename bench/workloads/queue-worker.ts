@@ -48,10 +48,14 @@ function post(count: number, size: number, batch: number): void {
   }
   for (let sent = 0; sent < count; ) {
     const n = Math.min(batch, count - sent);
+    // One buffer per batch, a view per record: the clone copies the buffer once. (The same
+    // array n times would be cloned once and referenced: too cheap to be a real batch;
+    // n separate buffers cost a clone each.)
+    const batchBytes = new Uint8Array(n * size);
     const records = new Array<Uint8Array>(n);
     for (let j = 0; j < n; j++) {
-      record[0] = (sent + j) & 0xff;
-      records[j] = record;
+      records[j] = batchBytes.subarray(j * size, (j + 1) * size);
+      records[j][0] = (sent + j) & 0xff;
     }
     parent.postMessage(records);
     sent += n;
@@ -62,7 +66,11 @@ async function echoRing(ping: RecordRing, pong: RecordRing): Promise<void> {
   let running = true;
   const answer = (bytes: Uint8Array, offset: number, length: number): void => {
     if (length === 0) running = false;
-    else pong.tryPush(bytes.subarray(offset, offset + length)); // one ping in flight: never full
+    else {
+      const view = bytes.subarray(offset, offset + length);
+      // Full: wait, with a copy, since the view dies with this callback.
+      if (!pong.tryPush(view)) void pong.push(view.slice());
+    }
   };
   while (running) {
     await ping.waitForRecords();

@@ -234,22 +234,24 @@ export class RecordRing {
 
   /**
    * Calls `onRecord` for each committed record in order, at most `max`, and returns how many.
-   * The view is valid only during the callback: after `drain` returns its bytes are zeroed and
-   * reused, so copy what you keep. Space is freed once per call. A record whose callback throws
-   * counts as taken; the error propagates after freeing. Only one consumer may drain.
+   * The view is valid only during the callback: afterwards its bytes are zeroed and reused, so
+   * copy what you keep. Space is freed once per call (and every half ring in a long one); one
+   * call takes at most one ring's worth of bytes. A record whose callback throws counts as
+   * taken; the error propagates after freeing. Only one consumer may drain.
    */
   drain(onRecord: RecordHandler, max: number = Infinity): number {
     if (this.#draining) throw new ReentrantDrainError();
     const i32 = this.#i32;
     const mask = this.#mask;
+    const capacity = this.capacity;
     const head = Atomics.load(i32, HEAD); // our own last store; atomic in case the consumer moved threads
-    // Stop after one full lap: frames consumed in this call are not zeroed yet.
-    const lap = (head + this.capacity) | 0;
+    let freed = head; // bytes before this are zeroed and handed back to producers
     let position = head;
     let count = 0;
     this.#draining = true;
     try {
-      while (count < max && position !== lap) {
+      // At most one lap per call: a drain that producers keep feeding still returns.
+      while (count < max && ((position - head) >>> 0) < capacity) {
         const offset = position & mask;
         // Pairs with the producer's commit store: a non-zero header means the payload is complete.
         const header = Atomics.load(i32, (CONTROL_BYTES + offset) >> 2);
@@ -261,10 +263,17 @@ export class RecordRing {
         position = (position + frameBytes(header - 1)) | 0;
         count++;
         onRecord(this.#u8, CONTROL_BYTES + offset + HEADER_BYTES, header - 1);
+        // Hand back half a ring at a time, so producers (perhaps the callback itself) never
+        // find the ring full only because a long drain has not returned yet. Fewer than
+        // `capacity` bytes stay unzeroed, so reading ahead never meets a consumed header.
+        if (((position - freed) >>> 0) >= capacity >>> 1) {
+          this.#free(freed, position);
+          freed = position;
+        }
       }
     } finally {
       this.#draining = false;
-      if (position !== head) this.#free(head, position);
+      if (position !== freed) this.#free(freed, position);
     }
     return count;
   }
@@ -419,7 +428,7 @@ export class RecordRing {
     // our record. Only the producer that clears the flag pays the notify.
     if (Atomics.load(i32, SLEEPING) !== 0 && Atomics.compareExchange(i32, SLEEPING, 1, 0) === 1) {
       Atomics.add(i32, DOORBELL, 1); // changes the word the consumer waits on: no lost wake-up
-      Atomics.notify(i32, DOORBELL, 1);
+      Atomics.notify(i32, DOORBELL); // all: one consumer, but never let a stray waiter absorb it
     }
   }
 

@@ -136,6 +136,27 @@ describe.each(modes)('RecordRing (%s producer)', (producers) => {
     expect(taken).toBe(2);
   });
 
+  it('drain - a drain that producers keep feeding frees room as it goes and still returns', () => {
+    // A ping-pong peer pushes the next record while the previous one is being handled: the
+    // ring must not look full only because the drain has not returned yet.
+    const ring = RecordRing.create(256, { producers });
+    const record = (id: number): Uint8Array => recordBytes(id, 28); // 32-byte frames
+    ring.tryPush(record(0));
+    let next = 1;
+    const seen: Uint8Array[] = [];
+    let calls = 0;
+    while (seen.length < 100) {
+      calls++;
+      const taken = ring.drain((bytes, offset, length) => {
+        seen.push(bytes.slice(offset, offset + length));
+        if (next < 100) expect(ring.tryPush(record(next++))).toBe(true);
+      });
+      expect(taken).toBeLessThanOrEqual(256 / 32); // at most one ring's worth per call
+    }
+    expect(calls).toBeGreaterThan(1);
+    expect(seen).toEqual(Array.from({ length: 100 }, (_, id) => record(id)));
+  });
+
   it('ring - handles opened on the same memory share one queue', () => {
     const ring = RecordRing.create(256, { producers });
     const other = RecordRing.open(ring.buffer);
@@ -172,6 +193,18 @@ describe.each(modes)('RecordRing (%s producer)', (producers) => {
     ring.tryPush(recordBytes(1, 1));
     await expect(ring.waitForRecords(0)).resolves.toBe('records');
     await expect(ring.waitForRecords()).resolves.toBe('records');
+  });
+
+  it('waitForRecords - a timed-out wait leaves no waiter behind, and the next wait is woken', async () => {
+    const ring = RecordRing.create(256, { producers, spinMicros: 0 });
+    const words = new Int32Array(ring.buffer);
+    for (let round = 0; round < 3; round++) {
+      await expect(ring.waitForRecords(2)).resolves.toBe('timeout');
+    }
+    expect(Atomics.notify(words, DOORBELL)).toBe(0); // nobody still registered on the doorbell
+    const woken = ring.waitForRecords(10_000);
+    setTimeout(() => ring.tryPush(recordBytes(1, 4)), 5);
+    await expect(woken).resolves.toBe('records');
   });
 
   it('waitForRecords - a parked consumer is woken by a push; an awake one costs no notify', async () => {
