@@ -9,7 +9,7 @@
  *    reserve: CAS RESERVE (store if single)     re-check, Atomics.waitAsync(DOORBELL)
  *    write payload                            drain(onRecord): read committed frames from
  *    commit: Atomics.store(header)              HEAD, call onRecord for each, zero them,
- *    SLEEPING? -> bump DOORBELL + notify        Atomics.store(HEAD) once
+ *    SLEEPING? -> bump DOORBELL + notify        Atomics.store(HEAD) (once, or per half ring)
  *  push, ring full: SPACE_WAITERS++,            SPACE_WAITERS? -> bump SPACE_SEQ + notify
  *    re-check, waitAsync(SPACE_SEQ)
  * ```
@@ -184,9 +184,10 @@ export class RecordRing {
   }
 
   /**
-   * Like `tryPush` (same refusals), but `write(target, offset)` fills the `length` reserved bytes in place
-   * (encode straight into shared memory). If `write` throws, the space becomes a skip the
-   * consumer never sees, and the error is rethrown. `write` must not touch other bytes.
+   * Like `tryPush` (same refusals), but `write(target, offset)` fills the `length` reserved
+   * bytes in place (encode straight into shared memory). If `write` throws, the space becomes
+   * a skip the consumer never sees, and the error is rethrown. `write` must not touch other
+   * bytes.
    */
   tryPushWith(length: number, write: RecordWriter): boolean {
     if (!Number.isInteger(length) || length < 0) {
