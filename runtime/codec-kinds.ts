@@ -49,11 +49,11 @@ export const MAX_DEPTH = 1000;
 /** Thrown by the hot walks on the first unsendable value; never escapes the codec. */
 export const UNSENDABLE: unique symbol = Symbol('unsendable');
 
-export const OBJECT_PROTO: object = Object.prototype;
-export const ARRAY_PROTO: object = Array.prototype;
-export const PID_PROTO: object = Pid.prototype;
-export const REF_PROTO: object = Ref.prototype;
-export const getPrototypeOf = Object.getPrototypeOf as (o: object) => object | null;
+const OBJECT_PROTO: object = Object.prototype;
+const ARRAY_PROTO: object = Array.prototype;
+const PID_PROTO: object = Pid.prototype;
+const REF_PROTO: object = Ref.prototype;
+const getPrototypeOf = Object.getPrototypeOf as (o: object) => object | null;
 export const hasOwn = Object.prototype.hasOwnProperty;
 
 export type TypedArray =
@@ -89,11 +89,14 @@ const KIND_BY_PROTO = new Map<object, number>([
  * one with `registerSharedBinaryCodec`; until then no object is a handle.
  */
 export interface SharedBinaryCodec<H extends object = object, W = unknown> {
-  /** True for a handle. Asked about every object that is not plain, an array, a pid or a ref,
-   *  before the built-in types (so a handle may be a typed array); keep it a prototype check. */
+  /** True for a handle. Asked about every object that is not plain, an array, a pid or a ref
+   *  (so a handle is never one of those), before the built-in types (so it may be a typed
+   *  array); keep it a prototype check. */
   isHandle(value: object): value is H;
   /** The same-thread copy (e.g. take a reference and return a new handle). Default: share it. */
   copy?(handle: H): H;
+  /** Undoes `copy` when the copy of a message fails after it (a later value was unsendable). */
+  release?(handle: H): void;
   /** The wire form sent to another thread. It is packed as it is, unchecked: build it from
    *  numbers (not -0), well-formed strings, booleans, arrays and plain objects only. */
   toWire(handle: H): W;
@@ -230,14 +233,17 @@ export function describeUnsendable(v: unknown): string {
     // a hostile getter; fall through to the tag
   }
   if (Array.isArray(v)) return `an array subclass (${name ?? 'unknown'})`;
+  if (name === 'Object') return 'an object whose prototype is neither Object.prototype nor null';
   return `an instance of ${name ?? Object.prototype.toString.call(v).slice(8, -1)}`;
 }
 
 /**
  * Walks `root` as the hot walkers do, with the path, and returns the error for the first value
  * they refuse (or a cycle, or too deep). Only called after a hot walk threw UNSENDABLE.
+ * `baseDepth`: how deep `root` sat in what the hot walk was given (a message inside a frame).
+ * Returns undefined only if nothing is wrong (a getter gave something else the second time).
  */
-export function explainUnsendable(root: unknown, rootName = 'msg'): UnsendableError {
+export function findUnsendable(root: unknown, rootName = 'msg', baseDepth = 0): UnsendableError | undefined {
   const segments: string[] = [];
   const ancestors: object[] = [];
   const pathOf = (depth: number) => rootName + segments.slice(0, depth).join('');
@@ -255,7 +261,7 @@ export function explainUnsendable(root: unknown, rootName = 'msg'): UnsendableEr
 
   const visitProperties = (o: object, isError: boolean): UnsendableError | undefined => {
     for (const key in o) {
-      if (isError && (!hasOwn.call(o, key) || isErrorPartKey(key))) continue;
+      if (!hasOwn.call(o, key) || (isError && isErrorPartKey(key))) continue;
       if (key === '__proto__') return new UnsendableError(here(), 'an object with an own "__proto__" key');
       const found = visitChild(keySegment(key), (o as Record<string, unknown>)[key]);
       if (found) return found;
@@ -308,7 +314,7 @@ export function explainUnsendable(root: unknown, rootName = 'msg'): UnsendableEr
     if (typeof v !== 'object' || v === null) return undefined;
     const seen = ancestors.indexOf(v);
     if (seen >= 0) return new UnsendableError(here(), `a cycle back to ${pathOf(seen)}`);
-    if (ancestors.length > MAX_DEPTH) return new UnsendableError(here(), `nested more than ${MAX_DEPTH} levels deep`);
+    if (ancestors.length + baseDepth >= MAX_DEPTH) return new UnsendableError(here(), `nested more than ${MAX_DEPTH} levels deep`);
     const kind = kindOf(v);
     if (kind === K_BAD) return new UnsendableError(here(), describeUnsendable(v));
     ancestors.push(v);
@@ -317,5 +323,10 @@ export function explainUnsendable(root: unknown, rootName = 'msg'): UnsendableEr
     return found;
   }
 
-  return visit(root) ?? new UnsendableError(rootName, 'a value that changed while it was being sent');
+  return visit(root);
+}
+
+/** The error for a value a hot walk refused (see findUnsendable). */
+export function explainUnsendable(root: unknown, rootName = 'msg'): UnsendableError {
+  return findUnsendable(root, rootName) ?? new UnsendableError(rootName, 'a value that changed while it was being sent');
 }
