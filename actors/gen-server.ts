@@ -159,14 +159,29 @@ export function define<S, A>(
 
 // ── the loop ─────────────────────────────────────────────────────────────────
 
-/** Spawned for modules from `define` (any scheduler); the form decides which. */
+/**
+ * Spawned for modules from `define` (any scheduler); the form decides which. Such a server may
+ * run on another thread, where it could exit before the starter's monitor is in place (the
+ * starter would see `noproc`, not the reason): it waits for the starter's go, sent after the
+ * monitor, before anything else.
+ */
 export const GenServerLoop = defineActor(import.meta.url, 'GenServerLoop', function* (ctx, spec: ServerSpec) {
+  yield ctx.receive(isGoFor(spec));
   yield* serverLoop(ctx, spec, null);
 });
 
 export const GenServerAsyncLoop = defineActor(import.meta.url, 'GenServerAsyncLoop', async (ctx, spec: ServerSpec) => {
+  await ctx.receive(isGoFor(spec));
   await drive(serverLoop(ctx, spec, null));
 });
+
+interface GoMessage {
+  readonly $go: Ref;
+}
+
+function isGoFor(spec: ServerSpec) {
+  return (m: unknown) => typeof m === 'object' && m !== null && spec.ack.equals((m as GoMessage).$go);
+}
 
 /** True while the actor lives (false once its code was ended under it, e.g. `ctx.exit`, a kill). */
 function alive(ctx: Context): boolean {
@@ -355,6 +370,7 @@ export function* startSteps(
     pid = origin.spawnOpt(body, [spec], spawnOptions);
   }
   const mref = ctx.monitor(pid);
+  if (isServerModule(server)) ctx.send(pid, { $go: ack } satisfies GoMessage);
   const got: AckMessage | { type: 'DOWN'; reason: ExitReason } | typeof TIMEOUT = yield ctx.receive(
     (m) => typeof m === 'object' && m !== null && (ack.equals(m.$ack) || (m.type === 'DOWN' && mref.equals(m.ref))),
     options.timeoutMs ?? Infinity,

@@ -41,7 +41,7 @@ export function loggerOf(ctx: Context): Logger | undefined {
 /** Logs one supervisor report. */
 export function report(ctx: Context, kind: Report, child: ChildRef | undefined, reason: ExitReason, extra: Record<string, unknown> = {}): void {
   const logger = loggerOf(ctx);
-  if (logger === undefined) return;
+  if (logger === undefined || !logger.isLevelEnabled(kind === 'child_restarted' ? 'info' : 'error')) return;
   const fields: Record<string, unknown> = {
     report: kind,
     supervisor: ctx.self.toString(),

@@ -65,8 +65,18 @@ function* runTask(ctx: Context, fn: TaskFunction, args: unknown[], replyTo: Ref)
   ctx.send(replyTo, { $task: replyTo, value } satisfies ResultMessage);
 }
 
-/** Runs tasks of defined modules (any scheduler). */
+interface GoMessage {
+  readonly $go: Ref;
+}
+
+/**
+ * Runs tasks of defined modules (any scheduler). It waits for its owner's go first: the owner
+ * monitors it after spawning, and on another thread the task could otherwise finish before the
+ * monitor is in place (the owner would see `noproc` instead of the result or the crash). The go
+ * is sent after the monitor, so it arrives after it.
+ */
 export const TaskRunner = defineActor(import.meta.url, 'TaskRunner', async (ctx, mod: ModuleRef, args: unknown[], replyTo: Ref) => {
+  await ctx.receive((m: GoMessage) => typeof m === 'object' && m !== null && replyTo.equals(m.$go));
   await drive(
     (function* () {
       const m = yield* resolveExport(mod, isTaskModule);
@@ -111,6 +121,7 @@ export function asyncOpt<A extends unknown[], T>(
     pid = fromOutside ? caller.spawn(body, args, ref) : owner.spawnOpt(body, [args, ref], { link });
   }
   const handle: Task<T> = { pid, owner: owner.self, ref, mref: owner.monitor(pid) };
+  if (isTaskModule(task)) owner.send(pid, { $go: ref } satisfies GoMessage);
   if (fromOutside) inboxes.set(handle, owner as Inbox);
   return handle;
 }

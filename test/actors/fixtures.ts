@@ -3,7 +3,7 @@
  * (by URL and export name), so the same definitions can be placed on other schedulers.
  */
 import { TIMEOUT, defineActor, type Context, type ExitReason, type Pid } from '../../runtime/index.js';
-import { GenServer, type From } from '../../actors/index.js';
+import { GenServer, Task, type From } from '../../actors/index.js';
 
 /** A counter: call 'get' | {add}; cast {add}; info {add}. */
 export const Counter = GenServer.define(import.meta.url, 'Counter', {
@@ -121,3 +121,9 @@ export function* pause(ctx: Context, ms: number): Generator<unknown, boolean, an
   const r: unknown = yield ctx.receive(() => false, ms);
   return r === TIMEOUT;
 }
+
+/** Tasks that can run on any scheduler. */
+export const RemoteTask = Task.define(import.meta.url, 'RemoteTask', async (ctx: Context, n: number) => ({ n: n + 1, on: ctx.self.scheduler }));
+export const FailingTask = Task.define(import.meta.url, 'FailingTask', async () => {
+  throw new Error('remote task failed');
+});
