@@ -248,10 +248,10 @@ function* serverLoop(ctx: Context, spec: ServerSpec, inline: GenServerCallbacks 
         callback = 'handleCall';
         const call = msg as CallMessage;
         if (cb.handleCall === undefined) throw new Error(`GenServer ${ctx.self} got a call but defines no handleCall`);
-        r = cb.handleCall(call.req, call.from, state, ctx);
+        r = cb.handleCall(call.req, { pid: call.pid, ref: call.ref }, state, ctx);
         if (typeof r === 'object' && r !== null && 'reply' in r && 'state' in r && !('stop' in r)) {
           // The hot path: an immediate reply, no promise, no generator.
-          ctx.send(call.from.ref, { $reply: call.from.ref, value: r.reply });
+          ctx.send(call.ref, { $reply: call.ref, value: r.reply });
           state = r.state;
           continue;
         }
@@ -275,12 +275,12 @@ function* serverLoop(ctx: Context, spec: ServerSpec, inline: GenServerCallbacks 
     }
     if (isObject(r)) {
       if ('stop' in r) {
-        if (callback === 'handleCall' && 'reply' in r) sendReply(ctx, (msg as CallMessage).from, r.reply);
+        if (callback === 'handleCall' && 'reply' in r) sendReply(ctx, msg as CallMessage, r.reply);
         return yield* terminate(ctx, cb, r.stop, 'state' in r ? r.state : state);
       }
       if ('state' in r) {
         if (callback === 'handleCall' && 'reply' in r) {
-          sendReply(ctx, (msg as CallMessage).from, r.reply);
+          sendReply(ctx, msg as CallMessage, r.reply);
           state = r.state;
           continue;
         }
@@ -294,7 +294,7 @@ function* serverLoop(ctx: Context, spec: ServerSpec, inline: GenServerCallbacks 
   }
 }
 
-function sendReply(ctx: Context, from: From, value: unknown): void {
+function sendReply(ctx: Context, from: { ref: Ref }, value: unknown): void {
   ctx.send(from.ref, { $reply: from.ref, value });
 }
 

@@ -5,7 +5,7 @@
  *
  *   caller                                   server (GenServer loop)
  *   ── alias({reply}) ── monitor(server) ──▶
- *   ── send {$gen:'call', from:{pid, ref: alias}, req} ─────────▶ handleCall ─┐
+ *   ── send {$gen:'call', pid, ref: alias, req} ────────────────▶ handleCall ─┐
  *   ◀── receive reply-to-alias or DOWN(monitor), timeout, since alias ◀───────┘ reply(from, value)
  *   ── demonitor (flush) ── unalias on timeout: a late reply to an inactive alias is dropped
  *
@@ -44,7 +44,9 @@ export interface From {
 /** Wire shapes (internal): what `call`, `cast` and `stop` send, and what `reply` sends back. */
 export interface CallMessage {
   readonly $gen: 'call';
-  readonly from: From;
+  /** The caller and its reply alias, flat: one object to copy per call, not two. */
+  readonly pid: Pid;
+  readonly ref: Ref;
   readonly req: unknown;
 }
 export interface CastMessage {
@@ -140,7 +142,7 @@ export function* callSteps<T>(ctx: Context, server: ServerRef, request: unknown,
   // (dead server) comes after that mark.
   const alias = ctx.alias({ reply: true });
   const mref = ctx.monitor(pid);
-  ctx.send(pid, { $gen: 'call', from: { pid: ctx.self, ref: alias }, req: request } satisfies CallMessage);
+  ctx.send(pid, { $gen: 'call', pid: ctx.self, ref: alias, req: request } satisfies CallMessage);
   const got: ReplyMessage | { type: 'DOWN'; reason: ExitReason } | typeof TIMEOUT = yield ctx.receive(
     (m) =>
       typeof m === 'object' &&
