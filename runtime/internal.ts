@@ -7,3 +7,4 @@ export { Process, Status } from './process.js';
 export { schedulerOf, threadsOf } from './system.js';
 export { lookupDefinition, actorKind } from './actor.js';
 export { copy, encode, decode } from './codec.js';
+export { startWorker, siblingModule } from './thread-loader.js';

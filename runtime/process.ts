@@ -216,12 +216,15 @@ export class Process implements Context {
 
   private runGenerator(budget: number): number {
     const gen = this.gen!;
-    let used = 0;
-    while (used < budget) {
+    const scheduler = this.scheduler;
+    // Reductions count messages taken and sends made (Scheduler.send counts those), as in
+    // Erlang, so an actor that sends a lot between two receives still yields its thread.
+    const start = scheduler.reductions;
+    while (scheduler.reductions - start < budget) {
       let input: unknown;
       if (this.status === Status.Waiting) {
         const m = this.mailbox.take(this.match);
-        if (m === NO_MESSAGE) return used;
+        if (m === NO_MESSAGE) return scheduler.reductions - start;
         this.endWait();
         this.received++;
         input = m;
@@ -229,9 +232,9 @@ export class Process implements Context {
         input = this.input;
         this.input = undefined;
       } else {
-        return used; // suspended on a promise, or exited
+        return scheduler.reductions - start; // suspended on a promise, or exited
       }
-      used++;
+      scheduler.reductions++;
       let step: IteratorResult<unknown>;
       try {
         if (this.inputIsError) {
@@ -242,12 +245,12 @@ export class Process implements Context {
         }
       } catch (e) {
         this.scheduler.exitProcess(this, reasonOfThrow(e));
-        return used;
+        return scheduler.reductions - start;
       }
-      if ((this.status as Status) === Status.Exited) return used; // its code may have ended it
+      if ((this.status as Status) === Status.Exited) return scheduler.reductions - start; // its code may have ended it
       if (step.done) {
         this.scheduler.exitProcess(this, 'normal');
-        return used;
+        return scheduler.reductions - start;
       }
       const op = step.value;
       if (op === RECEIVE_OP) continue; // receive() set our state: Waiting, or Running with input
@@ -257,19 +260,19 @@ export class Process implements Context {
           (v) => this.resumeGenerator(v, false),
           (e) => this.resumeGenerator(e, true),
         );
-        return used;
+        return scheduler.reductions - start;
       }
       this.scheduler.exitProcess(
         this,
         new TypeError(`generator actor yielded ${typeof op}; expected ctx.receive(...), ctx.sleep(...) or a promise`),
       );
-      return used;
+      return scheduler.reductions - start;
     }
     // Budget spent with work left: let others run first.
     if (this.status === Status.Running || (this.status === Status.Waiting && this.mailbox.length > 0)) {
       this.scheduler.enqueue(this);
     }
-    return used;
+    return scheduler.reductions - start;
   }
 
   private resumeGenerator(value: unknown, isError: boolean): void {

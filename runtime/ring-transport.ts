@@ -54,6 +54,8 @@ export interface RingTransportOptions {
 }
 
 const CHUNK_BYTES_FRACTION = 4;
+/** Stands in for a frame already pushed from an overflow queue (lets its bytes be collected). */
+const NOTHING = new Uint8Array(0);
 
 export class RingTransport implements Transport {
   private scheduler!: Scheduler;
@@ -198,9 +200,19 @@ export class RingTransport implements Transport {
   /** Pushes a destination's overflow in order, waiting for room; later sends queue behind it. */
   private async flushOverflow(target: number, ring: RecordRing): Promise<void> {
     const queue = this.overflow.get(target)!;
-    while (queue.length > 0) {
-      await ring.push(queue[0]!);
-      queue.shift();
+    let next = 0;
+    while (next < queue.length) {
+      // Push whatever fits now; wait for room only when the ring is full.
+      while (next < queue.length && ring.tryPush(queue[next]!)) queue[next++] = NOTHING;
+      if (next < queue.length) {
+        await ring.push(queue[next]!);
+        queue[next++] = NOTHING;
+      }
+      if (next > 65_536) {
+        // Drop the pushed prefix now and then (shift() per frame is O(n) on large arrays).
+        queue.splice(0, next);
+        next = 0;
+      }
     }
     this.overflow.delete(target);
   }

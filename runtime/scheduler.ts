@@ -7,8 +7,9 @@
  *                                            └─remote─▶ Transport (SAB queues, another issue)
  *   run queue ──drain (microtask; a macrotask every SLICE reductions)──▶ Process.run(budget)
  *
- * Fairness: each actor turn runs at most `processBudget` messages; after `sliceBudget`
- * reductions the scheduler yields to the event loop (setImmediate), so timers and I/O of the
+ * Fairness: a reduction is a message taken or a send made. Each actor turn runs at most
+ * `processBudget` of them; after `sliceBudget` the scheduler yields to the event loop
+ * (setImmediate), so timers and I/O of the
  * thread run even while actors flood each other with messages.
  */
 import type { Logger } from 'pino';
@@ -90,7 +91,7 @@ export const NO_TRANSPORT: Transport = {
 export interface SchedulerOptions {
   node?: number;
   id?: number;
-  /** Messages one actor may take in one turn before others run (Erlang's reductions). */
+  /** Reductions (messages taken, sends made) one actor may use in a turn before others run. */
   processBudget?: number;
   /** Reductions before the scheduler yields to the event loop. */
   sliceBudget?: number;
@@ -163,7 +164,8 @@ export class Scheduler {
   private refSerial = 0;
   private timerSerial = 0;
 
-  private reductions = 0;
+  /** Reductions (messages taken, sends) since the scheduler last yielded to the event loop. */
+  reductions = 0;
   private draining = false;
   private drainPending = false;
   /** Exit signals waiting to be applied (processed iteratively so long link chains cannot overflow the stack). */
@@ -179,7 +181,7 @@ export class Scheduler {
   constructor(options: SchedulerOptions = {}) {
     this.node = options.node ?? 0;
     this.id = options.id ?? 0;
-    this.processBudget = options.processBudget ?? 200;
+    this.processBudget = options.processBudget ?? 1000;
     this.sliceBudget = options.sliceBudget ?? 20_000;
     this.logger = options.logger;
     this.transport = options.transport ?? NO_TRANSPORT;
@@ -238,7 +240,8 @@ export class Scheduler {
         const p = queue.shift();
         p.queued = false;
         if (p.status === Status.Exited) continue;
-        this.reductions += p.run(this.processBudget) + 1;
+        p.run(this.processBudget);
+        this.reductions++;
       }
     } finally {
       this.draining = false;
@@ -402,6 +405,7 @@ export class Scheduler {
 
   /** Copy-on-send to any destination; to a dead pid it is dropped silently. */
   send(dest: Destination, message: unknown): void {
+    this.reductions++;
     const pid = dest instanceof Pid ? dest : this.resolve(dest);
     const cached = pid instanceof Pid ? (pid.local as Process | undefined) : undefined;
     if (cached !== undefined) {

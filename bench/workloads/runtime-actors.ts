@@ -62,9 +62,15 @@ export const Sink = defineActor(import.meta.url, 'Sink', function* (ctx, count: 
   ctx.send(report, 'done');
 });
 
-/** Sends `count` small messages to `to`. */
+/**
+ * Sends `count` small messages to `to`, yielding to its scheduler every 1,000 (a generator
+ * runs without preemption between yields; a loop of a million sends would hold the thread).
+ */
 export const Source = defineActor(import.meta.url, 'Source', function* (ctx, to: Pid, count: number) {
-  for (let n = 0; n < count; n++) ctx.send(to, { type: 'msg', n });
+  for (let n = 0; n < count; n++) {
+    ctx.send(to, { type: 'msg', n });
+    if (n % 1000 === 999) yield ctx.sleep(0);
+  }
 });
 
 /** Replies to `{ref, from}` with `{ref}` and to `{tag:'req', from}` with `{tag:'reply'}`. */
@@ -104,3 +110,10 @@ export const Requester = defineActor(
     ctx.send(report, { ms: performance.now() - t0 });
   },
 );
+
+/** Does a fixed amount of arithmetic, then tells `report` 'done' (R8). */
+export const Cruncher = defineActor(import.meta.url, 'Cruncher', function* (ctx, iterations: number, report: Pid) {
+  let x = 0;
+  for (let i = 0; i < iterations; i++) x = (x * 31 + i) % 1_000_003;
+  ctx.send(report, x >= 0 ? 'done' : 'never');
+});
