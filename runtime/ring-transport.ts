@@ -15,7 +15,7 @@
  */
 import { RecordRing } from 'sharedarraybuffer-queue';
 import type { Spawnable, SpawnOptions } from './context.js';
-import { decodeFrom, encode } from './codec.js';
+import { decodeFrom, encode, encodeFrame } from './codec.js';
 import { BadArgError } from './errors.js';
 import { Pid, Ref } from './pid.js';
 import type { Process } from './process.js';
@@ -110,7 +110,8 @@ export class RingTransport implements Transport {
   // ── Transport: outgoing ─────────────────────────────────────────────────────
 
   sendMessage(to: Pid | Ref, message: unknown): void {
-    this.push(to.scheduler, encode([Frame.Message, to.serial, to instanceof Ref ? 1 : 0, message]));
+    // encodeFrame: an unsendable value is reported at its path in the message (msg.a[2]).
+    this.push(to.scheduler, encodeFrame([Frame.Message, to.serial, to instanceof Ref ? 1 : 0], message));
   }
 
   exitSignal(from: Pid, to: Pid, reason: ExitReason, viaLink: boolean): void {
@@ -144,7 +145,7 @@ export class RingTransport implements Transport {
     }
     if (typeof actor === 'function') throw new BadArgError('spawn: a bare function cannot run on another scheduler');
     // Encode first: unsendable arguments throw here, before a serial is spent or a link made.
-    const body = encode([actor.module, actor.name, args, linkTo ?? null, parent ?? null]);
+    const body = encodeFrame([actor.module, actor.name, linkTo ?? null, parent ?? null], args);
     const serial = this.allocateSerial(target);
     const pid = new Pid(this.scheduler.node, target, serial);
     if (linkTo !== undefined) this.scheduler.local(linkTo)?.links?.set(pidKey(pid), pid);
@@ -290,7 +291,7 @@ export class RingTransport implements Transport {
 
   /** A spawn from another thread: the actor exists at once; it starts when its module has loaded. */
   private adopt(serial: number, body: Uint8Array): void {
-    const [module, name, args, linkTo, parent] = decodeFrom(body, 0, body.length) as [string, string, unknown[], Pid | null, Pid | null];
+    const [module, name, linkTo, parent, args] = decodeFrom(body, 0, body.length) as [string, string, Pid | null, Pid | null, unknown[]];
     const p: Process = this.scheduler.adoptSpawn(serial, linkTo, parent);
     this.loadDefinition(module, name).then(
       (def) => this.scheduler.startBody(p, def, args),

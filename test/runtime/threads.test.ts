@@ -192,3 +192,17 @@ describe('shutdown', () => {
     expect(other.processes()).toEqual([]);
   });
 });
+
+describe('threads - bad input', () => {
+  it('threads - an unsendable value to a remote pid throws at send, naming its path, and nothing is sent', async () => {
+    const echo = system.spawnOpt(Echo, [], { scheduler: 1 });
+    expect(() => system.send(echo, { from: me.self, value: { handlers: [1, 2, () => 3] } })).toThrow(/msg\.value\.handlers\[2\]/);
+    expect(() => system.spawnOpt(Echo, [() => 1] as never, { scheduler: 2 })).toThrow(/UnsendableError|cannot send/);
+    system.send(echo, { from: me.self, value: 'after the refusal' });
+    expect((await assertReceive(me, (m) => 'echo' in m)).echo).toBe('after the refusal');
+  });
+
+  it('threads - a bare function cannot be spawned on another scheduler', () => {
+    expect(() => system.spawnOpt(async () => {}, [], { scheduler: 1 })).toThrow(/bare function/);
+  });
+});
