@@ -3,7 +3,7 @@
  * (by URL and export name), so the same definitions can be placed on other schedulers.
  */
 import { TIMEOUT, defineActor, type Context, type ExitReason, type Pid } from '../../runtime/index.js';
-import { GenServer, Task, type From } from '../../actors/index.js';
+import { GenServer, Supervisor, Task, type From } from '../../actors/index.js';
 
 /** A counter: call 'get' | {add}; cast {add}; info {add}. */
 export const Counter = GenServer.define(import.meta.url, 'Counter', {
@@ -127,3 +127,6 @@ export const RemoteTask = Task.define(import.meta.url, 'RemoteTask', async (ctx:
 export const FailingTask = Task.define(import.meta.url, 'FailingTask', async () => {
   throw new Error('remote task failed');
 });
+
+/** A supervisor module whose init declines to start. */
+export const Ignoring = Supervisor.define(import.meta.url, 'Ignoring', () => ({ ignore: true }) as const);

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BadArgError, start, type ActorSystem, type Inbox, type Pid } from '../../runtime/index.js';
 import { GenServer, Registry, Supervisor } from '../../actors/index.js';
 import { assertReceive } from '../support/receive.js';
-import { Probe, Worker } from '../actors/fixtures.js';
+import { Ignoring, Probe, Worker } from '../actors/fixtures.js';
 import { childPid, children, exitAndWait, startSupervisor } from './support.js';
 
 let system: ActorSystem;
@@ -120,5 +120,20 @@ describe('registry names for children', () => {
     const after: Pid = await GenServer.call(system, name, 'self');
     expect(after.equals(before)).toBe(false);
     expect(after.equals(await childPid(system, sup, 'w'))).toBe(true);
+  });
+});
+
+describe('ignore and failed starts', () => {
+  it('ignore - a supervisor module whose init returns ignore does not start', async () => {
+    expect(await Supervisor.start(system, Ignoring)).toEqual({ ok: false, error: 'ignore' });
+  });
+
+  it('startChild - a child that fails to start is not added; one that ignores is kept unless temporary', async () => {
+    const sup = await startSupervisor(system, { children: [] });
+    const failed = await Supervisor.startChild(system, sup, { id: 'f', start: { server: Worker, args: { id: 'f', initFail: 'throw' } } });
+    expect(failed.ok).toBe(false);
+    expect(await Supervisor.startChild(system, sup, { id: 'i', start: { server: Worker, args: { id: 'i', initFail: 'ignore' } } })).toEqual({ ok: false, error: 'ignore' });
+    expect(await Supervisor.startChild(system, sup, { id: 't', restart: 'temporary', start: { server: Worker, args: { id: 't', initFail: 'ignore' } } })).toEqual({ ok: false, error: 'ignore' });
+    expect((await Supervisor.whichChildren(system, sup)).map((c) => [c.id, c.pid])).toEqual([['i', undefined]]);
   });
 });
