@@ -105,24 +105,24 @@ export class Process implements Context {
   }
 
   /** Linked pids by key. */
-  get links(): Map<string, Pid> | null {
+  get links(): Map<number, Pid> | null {
     return this.extra?.links ?? null;
   }
-  set links(v: Map<string, Pid> | null) {
+  set links(v: Map<number, Pid> | null) {
     this.ext().links = v;
   }
   /** Monitors this actor holds: ref key → target. */
-  get monitors(): Map<string, { ref: Ref; pid: Pid }> | null {
+  get monitors(): Map<number, { ref: Ref; pid: Pid }> | null {
     return this.extra?.monitors ?? null;
   }
-  set monitors(v: Map<string, { ref: Ref; pid: Pid }> | null) {
+  set monitors(v: Map<number, { ref: Ref; pid: Pid }> | null) {
     this.ext().monitors = v;
   }
   /** Monitors on this actor: ref key → watcher. */
-  get monitoredBy(): Map<string, { ref: Ref; watcher: Pid }> | null {
+  get monitoredBy(): Map<number, { ref: Ref; watcher: Pid }> | null {
     return this.extra?.monitoredBy ?? null;
   }
-  set monitoredBy(v: Map<string, { ref: Ref; watcher: Pid }> | null) {
+  set monitoredBy(v: Map<number, { ref: Ref; watcher: Pid }> | null) {
     this.ext().monitoredBy = v;
   }
   /** Timers aimed at this actor (cancelled when it exits). */
@@ -132,10 +132,10 @@ export class Process implements Context {
   set timers(v: Set<number> | null) {
     this.ext().timers = v;
   }
-  get aliases(): Set<string> | null {
+  get aliases(): Set<number> | null {
     return this.extra?.aliases ?? null;
   }
-  set aliases(v: Set<string> | null) {
+  set aliases(v: Set<number> | null) {
     this.ext().aliases = v;
   }
   get registeredName(): string | null {
@@ -543,12 +543,12 @@ export class Process implements Context {
 }
 
 class ProcessExtras {
-  links: Map<string, Pid> | null = null;
-  monitors: Map<string, { ref: Ref; pid: Pid }> | null = null;
-  monitoredBy: Map<string, { ref: Ref; watcher: Pid }> | null = null;
+  links: Map<number, Pid> | null = null;
+  monitors: Map<number, { ref: Ref; pid: Pid }> | null = null;
+  monitoredBy: Map<number, { ref: Ref; watcher: Pid }> | null = null;
   timers: Set<number> | null = null;
   /** Active aliases (ref keys), removed from the scheduler's table when the actor exits. */
-  aliases: Set<string> | null = null;
+  aliases: Set<number> | null = null;
   registeredName: string | null = null;
   trapping = false;
   /** The last ref made here and the mailbox position at that moment. */

@@ -148,7 +148,8 @@ export class RingTransport implements Transport {
     const body = encodeFrame([actor.module, actor.name, linkTo ?? null, parent ?? null], args);
     const serial = this.allocateSerial(target);
     const pid = new Pid(this.scheduler.node, target, serial);
-    if (linkTo !== undefined) this.scheduler.local(linkTo)?.links?.set(pidKey(pid), pid);
+    const linker = linkTo === undefined ? undefined : this.scheduler.local(linkTo);
+    if (linker !== undefined) (linker.links ??= new Map()).set(pidKey(pid), pid);
     this.push(target, encode([Frame.Spawn, serial, body]));
     return pid;
   }
@@ -303,7 +304,7 @@ export class RingTransport implements Transport {
   private answerDead(kind: number, serial: number, f: unknown[]): void {
     const s = this.scheduler;
     const dead = new Pid(s.node, this.self, serial);
-    if (kind === Frame.Link) this.exitSignal(dead, f[2] as Pid, 'noproc', true);
+    if (kind === Frame.Link) this.exitSignal(dead, f[2] as Pid, 'noproc', true); // ends the linker's half
     else if (kind === Frame.Monitor) this.down(f[2] as Pid, { type: 'DOWN', ref: f[3] as Ref, pid: dead, reason: 'noproc' });
   }
 

@@ -53,7 +53,7 @@ export interface NameService {
 
 /** Names of a scheduler that has no other schedulers. */
 export class LocalNames implements NameService {
-  private readonly map = new Map<string, Pid>();
+  private readonly map = new Map<string, Pid>(); // name → pid
   register(name: string, pid: Pid): 'ok' | 'name_taken' | 'invalid_name' {
     if (typeof name !== 'string' || name.length === 0) return 'invalid_name';
     if (this.map.has(name)) return 'name_taken';
@@ -104,8 +104,13 @@ export interface SchedulerOptions {
   offloadThreads?: number;
 }
 
-export function pidKey(pid: Pid | Ref): string {
-  return `${pid.node}.${pid.scheduler}.${pid.serial}`;
+/**
+ * A number naming a pid or ref in this node's tables (a string key would cost an allocation per
+ * link, monitor and alias): node · 2^42 + scheduler · 2^32 + serial, exact below 2^53 for
+ * nodes < 2048, schedulers < 1024 and serials < 2^32.
+ */
+export function pidKey(pid: Pid | Ref): number {
+  return pid.node * 4398046511104 + pid.scheduler * 4294967296 + pid.serial;
 }
 
 interface TimerEntry {
@@ -156,7 +161,7 @@ export class Scheduler {
   private readonly names: NameService;
   private readonly allocateSerial: () => number;
   /** Active aliases: ref key → owner and whether the first message deactivates it. */
-  private readonly aliasTable = new Map<string, { owner: Process; once: boolean }>();
+  private readonly aliasTable = new Map<number, { owner: Process; once: boolean }>();
   private readonly timers = new Map<number, TimerEntry>();
   private readonly exitWaiters = new Map<number, ((reason: ExitReason) => void)[]>();
   private readonly runQueue = new RunQueue();
@@ -372,8 +377,7 @@ export class Scheduler {
     if (p.links !== null) {
       const linkReason = reason === 'kill' ? 'killed' : reason;
       for (const pid of p.links.values()) {
-        const other = this.local(pid);
-        if (other) other.links?.delete(pidKey(p.self));
+        // The other side removes its end of the link when the signal is applied.
         this.pendingSignals.push([p.self, pid, linkReason, true]);
       }
       p.links = null;
@@ -491,8 +495,10 @@ export class Scheduler {
     }
     const target = this.processes.get(to.serial);
     if (target === undefined) return;
-    // An exit signal from a linked actor ends the link (it may come from another thread).
-    if (viaLink) target.links?.delete(pidKey(from));
+    if (viaLink) {
+      // A link's exit signal ends the link; after an unlink it is dropped, as in Erlang.
+      if (target.links?.delete(pidKey(from)) !== true) return;
+    }
     if (reason === 'kill' && !viaLink) {
       this.exitProcess(target, 'killed');
     } else if (target.trapping) {
@@ -513,7 +519,8 @@ export class Scheduler {
     if (this.isLocal(pid)) {
       const other = this.processes.get(pid.serial);
       if (other === undefined) {
-        this.exitSignal(pid, p.self, 'noproc', true);
+        // Not a link's signal (there is no link): like exit/2 with `noproc`.
+        this.exitSignal(pid, p.self, 'noproc', false);
         return;
       }
       addLink(other, p.self);
@@ -535,7 +542,7 @@ export class Scheduler {
   acceptLink(from: Pid, to: Pid): void {
     const target = this.local(to);
     if (target) addLink(target, from);
-    else this.transport.exitSignal(to, from, 'noproc', true);
+    else this.transport.exitSignal(to, from, 'noproc', true); // ends the linker's half of the link
   }
 
   monitor(p: Process, pid: Pid): Ref {
@@ -683,8 +690,7 @@ export class Scheduler {
       if (p.links !== null) {
         for (const pid of [...p.links.values()]) {
           if (pid.scheduler !== id || this.isLocal(pid)) continue;
-          p.links.delete(pidKey(pid));
-          this.pendingSignals.push([pid, p.self, reason, true]);
+          this.pendingSignals.push([pid, p.self, reason, true]); // removes the link when applied
         }
       }
       if (p.monitors !== null) {

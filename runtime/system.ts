@@ -195,10 +195,10 @@ export class ActorSystem {
   async shutdown(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    await Promise.all([
-      stopActors(this.#scheduler, this.#systemPid, this.#shutdownTimeoutMs),
-      this.#threads?.shutdown(this.#shutdownTimeoutMs),
-    ]);
+    // The main thread's top-level actors first (supervisors there may stop children on
+    // scheduler threads), then each scheduler thread's.
+    await stopActors(this.#scheduler, this.#systemPid, this.#shutdownTimeoutMs);
+    await this.#threads?.shutdown(this.#shutdownTimeoutMs);
     await this.#transport?.stop();
     process.off('unhandledRejection', this.#onRejection);
   }

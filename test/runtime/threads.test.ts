@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDownMessage, isExitMessage, start, type ActorSystem, type Inbox, type Pid } from '../../runtime/index.js';
 import { threadsOf } from '../../runtime/internal.js';
-import { Echo, EchoGen, Idle, NamedEcho, Sequencer, ThreadKiller } from '../fixtures/actors.js';
+import { Echo, EchoGen, Idle, LinkedParent, NamedEcho, Sequencer, ThreadKiller } from '../fixtures/actors.js';
 import { assertReceive, flush, refuteReceive } from '../support/receive.js';
 
 let system: ActorSystem;
@@ -204,5 +204,29 @@ describe('threads - bad input', () => {
 
   it('threads - a bare function cannot be spawned on another scheduler', () => {
     expect(() => system.spawnOpt(async () => {}, [], { scheduler: 1 })).toThrow(/bare function/);
+  });
+});
+
+describe('threads - links across threads', () => {
+  it('threads - a parent crash reaches its linked child on another thread', async () => {
+    const parent = system.spawnOpt(LinkedParent, [2, me.self], { scheduler: 1 });
+    const { child } = await assertReceive<{ child: Pid }>(me, (m) => 'child' in m);
+    expect(child.scheduler).toBe(2);
+    const ref = me.monitor(child);
+    system.send(parent, 'crash');
+    const down = await assertReceive(me, (m) => isDownMessage(m) && m.ref.equals(ref), 10_000);
+    expect((down.reason as Error).message).toBe('parent crashed');
+  });
+
+  it('threads - after unlink, the other side\'s exit no longer arrives', async () => {
+    me.trapExit(true);
+    const other = system.spawnOpt(Echo, [], { scheduler: 2 });
+    me.link(other);
+    me.unlink(other);
+    const ref = me.monitor(other);
+    system.send(other, { crash: 'unlinked crash' });
+    await assertReceive(me, (m) => isDownMessage(m) && m.ref.equals(ref), 10_000);
+    await refuteReceive(me, isExitMessage, 100);
+    me.trapExit(false);
   });
 });
