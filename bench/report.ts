@@ -1,22 +1,55 @@
 /**
  * Writes the results of a bench run: bench/results/latest.json (SPEC.md §4 shape; rows of
  * workloads not run this time are kept from the previous file) and the table in
- * docs/benchmarks.md between the generated-table markers.
+ * docs/benchmarks.md between the generated-table markers. `npm run bench:compare` adds its
+ * own generated section (between the compare markers) and the environment of its run.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
-import { advantage, type ResultRow } from './harness.js';
+import { advantage, type Baseline, type ResultRow } from './harness.js';
+
+/** A baseline measured in the same run by another runtime, with its own spread and threads. */
+export interface MeasuredBaseline extends Baseline {
+  min?: number;
+  max?: number;
+  runs?: number;
+  /** Threads (Node) or schedulers (Erlang, `+S N`) it ran on. */
+  threads?: number;
+}
+
+/** The environment of the last `npm run bench:compare` run. */
+export interface CompareInfo {
+  date: string;
+  node: string;
+  cpus: number;
+  /** OTP release and ERTS version of `erl`, absent when Erlang was not installed. */
+  otp?: string;
+  erts?: string;
+  /** Scheduler counts (`+S N:N`) the Erlang VMs ran with. */
+  erlangSchedulers?: number[];
+  /** Thread counts the postbox rows ran on. */
+  postboxThreads: number[];
+  /** The JavaScript actor library and its version, e.g. "nact 7.6.2". */
+  jsActors?: string;
+  /** Timed runs per figure (after a warm-up). */
+  runs: number;
+  /** What was skipped and why. */
+  notes: string[];
+}
 
 export interface ResultsFile {
   node: string;
   cpus: number;
   date: string;
+  /** Set by `npm run bench:compare`; kept by later runs of `npm run bench`. */
+  compare?: CompareInfo;
   results: ResultRow[];
 }
 
-const BEGIN = '<!-- bench:table:begin -->';
-const END = '<!-- bench:table:end -->';
+const marker = (section: string, end: 'begin' | 'end') => `<!-- bench:${section}:${end} -->`;
+const BEGIN = marker('table', 'begin');
+const END = marker('table', 'end');
 
 function rowKey(row: ResultRow): string {
   return `${row.id}\u0000${row.variant ?? ''}`;
@@ -36,12 +69,15 @@ export function readResults(path: string): ResultsFile | undefined {
   return JSON.parse(readFileSync(path, 'utf8')) as ResultsFile;
 }
 
-export function writeResults(path: string, fresh: ResultRow[]): ResultsFile {
-  const previous = readResults(path)?.results ?? [];
+export function writeResults(path: string, fresh: ResultRow[], compare?: CompareInfo): ResultsFile {
+  const before = readResults(path);
+  const previous = before?.results ?? [];
+  const kept = compare ?? before?.compare;
   const file: ResultsFile = {
     node: process.version,
     cpus: availableParallelism(),
     date: new Date().toISOString(),
+    ...(kept ? { compare: kept } : {}),
     results: mergeResults(previous, fresh),
   };
   mkdirSync(dirname(path), { recursive: true });
@@ -84,12 +120,22 @@ export function markdownTable(file: ResultsFile): string {
 
 /** Replaces the generated table in docs/benchmarks.md, creating the file if needed. */
 export function writeMarkdown(path: string, file: ResultsFile): void {
-  const table = `${BEGIN}\n${markdownTable(file)}\n${END}`;
-  let doc = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n\n' + table + '\n';
-  const start = doc.indexOf(BEGIN);
-  const end = doc.indexOf(END);
-  if (start >= 0 && end > start) doc = doc.slice(0, start) + table + doc.slice(end + END.length);
-  else if (!doc.includes(table)) doc += '\n' + table + '\n';
+  writeMarkdownSection(path, 'table', markdownTable(file));
+}
+
+/**
+ * Puts `body` between the `<!-- bench:NAME:begin -->` and `end` markers of the document at
+ * `path` (appending both when absent, creating the file if needed); text outside is untouched.
+ */
+export function writeMarkdownSection(path: string, section: string, body: string): void {
+  const begin = marker(section, 'begin');
+  const end = marker(section, 'end');
+  const block = `${begin}\n${body}\n${end}`;
+  let doc = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n\n' + block + '\n';
+  const at = doc.indexOf(begin);
+  const until = doc.indexOf(end);
+  if (at >= 0 && until > at) doc = doc.slice(0, at) + block + doc.slice(until + end.length);
+  else if (!doc.includes(block)) doc += '\n' + block + '\n';
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, doc);
 }
