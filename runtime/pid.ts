@@ -4,17 +4,11 @@
  * compare by value with `equals` (a pid decoded on another thread is a new object).
  */
 
-/** Names an actor: `<node.scheduler.serial>`, like an Erlang pid. */
-export class Pid {
+/** What pids and refs share: three numbers naming something on a node's scheduler. */
+abstract class Identifier {
   readonly node: number;
   readonly scheduler: number;
   readonly serial: number;
-  /**
-   * The live actor this pid names, when it was made by this thread's scheduler (internal: a send
-   * then skips the process-table lookup). Pids are shared, not copied, on their own thread, so
-   * every copy has it; a pid decoded from another thread does not. Cleared when the actor exits.
-   */
-  local: unknown = undefined;
 
   constructor(node: number, scheduler: number, serial: number) {
     this.node = node;
@@ -22,19 +16,18 @@ export class Pid {
     this.serial = serial;
   }
 
-  /** True when both name the same actor (same node, scheduler and serial). */
+  /** True when `other` is of the same kind and names the same thing. */
   equals(other: unknown): boolean {
     return (
-      other instanceof Pid &&
+      other instanceof Identifier &&
+      Object.getPrototypeOf(other) === Object.getPrototypeOf(this) &&
       other.serial === this.serial &&
       other.scheduler === this.scheduler &&
       other.node === this.node
     );
   }
 
-  toString(): string {
-    return `<${this.node}.${this.scheduler}.${this.serial}>`;
-  }
+  abstract toString(): string;
 
   toJSON(): string {
     return this.toString();
@@ -45,37 +38,24 @@ export class Pid {
   }
 }
 
-/** A unique reference, like Erlang's `make_ref()`: `#Ref<node.scheduler.serial>`. */
-export class Ref {
-  readonly node: number;
-  readonly scheduler: number;
-  readonly serial: number;
-
-  constructor(node: number, scheduler: number, serial: number) {
-    this.node = node;
-    this.scheduler = scheduler;
-    this.serial = serial;
-  }
-
-  equals(other: unknown): boolean {
-    return (
-      other instanceof Ref &&
-      other.serial === this.serial &&
-      other.scheduler === this.scheduler &&
-      other.node === this.node
-    );
-  }
+/** Names an actor: `<node.scheduler.serial>`, like an Erlang pid. */
+export class Pid extends Identifier {
+  /**
+   * The live actor this pid names, when it was made by this thread's scheduler (internal: a send
+   * then skips the process-table lookup). Pids are shared, not copied, on their own thread, so
+   * every copy has it; a pid decoded from another thread does not. Cleared when the actor exits.
+   */
+  local: unknown = undefined;
 
   toString(): string {
+    return `<${this.node}.${this.scheduler}.${this.serial}>`;
+  }
+}
+
+/** A unique reference, like Erlang's `make_ref()`: `#Ref<node.scheduler.serial>`. */
+export class Ref extends Identifier {
+  toString(): string {
     return `#Ref<${this.node}.${this.scheduler}.${this.serial}>`;
-  }
-
-  toJSON(): string {
-    return this.toString();
-  }
-
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return this.toString();
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import { defineActor, start, type ActorSystem, type Context, type Inbox, type Pid } from '../../runtime/index.js';
 import { GenServer, Supervisor, type From } from '../../actors/index.js';
+import { withSystem } from './with-system.js';
 import { measure, percentile, perSecond, summarise, type ResultRow, type Workload } from '../harness.js';
 
 const CALLS = 1_000_000;
@@ -26,15 +27,6 @@ export const BenchCaller = defineActor(import.meta.url, 'BenchCaller', function*
   ctx.send(report, { ms: performance.now() - t0 });
 });
 
-async function withSystem<T>(schedulers: number, fn: (system: ActorSystem, me: Inbox) => Promise<T>): Promise<T> {
-  const system = await start({ logLevel: 'silent', schedulers });
-  const me = system.inbox();
-  try {
-    return await fn(system, me);
-  } finally {
-    await system.shutdown();
-  }
-}
 
 async function startEcho(system: ActorSystem, scheduler: number): Promise<Pid> {
   const r = await GenServer.start(system, BenchEcho, undefined, { scheduler });

@@ -5,6 +5,7 @@
  */
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { RecordRing } from 'sharedarraybuffer-queue';
+import { startWorker } from '../../runtime/thread-loader.js';
 import {
   DEFAULT_RUNS,
   measure,
@@ -30,29 +31,14 @@ const Q3_ROUND_TRIPS = 10_000;
 const Q3_SPIN_MICROS = 50;
 const DEADLINE_MS = 60_000;
 
-/**
- * Starts queue-worker.ts on a new thread. Node 20 cannot load .ts in a worker by itself, so a
- * small bootstrap registers tsx's loader there first; `--conditions=source` makes the package
- * resolve to its sources as on this thread.
- */
-function startWorker(): Worker {
-  const bootstrap = `
-    const { workerData } = require('node:worker_threads');
-    import(workerData.tsx).then((tsx) => { tsx.register(); return import(workerData.module); });
-  `;
-  return new Worker(bootstrap, {
-    eval: true,
-    execArgv: ['--conditions=source'],
-    workerData: {
-      tsx: import.meta.resolve('tsx/esm/api'),
-      module: new URL('./queue-worker.ts', import.meta.url).href,
-    },
-  });
+/** Starts queue-worker.ts on a new thread (the runtime's thread loader handles .ts sources). */
+function startQueueWorker(): Worker {
+  return startWorker(new URL('./queue-worker.ts', import.meta.url));
 }
 
 /** Runs `fn` with a fresh worker and terminates it whatever happens. */
 async function withWorker<T>(fn: (worker: Worker) => Promise<T>): Promise<T> {
-  const worker = startWorker();
+  const worker = startQueueWorker();
   try {
     return await fn(worker);
   } finally {

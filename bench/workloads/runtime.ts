@@ -2,7 +2,7 @@
  * Runtime workloads on one thread (SPEC.md §4: R1, R3, R3-spawn, R4, R5), copy on send
  * included. Sizes are fixed so other runtimes can run the identical work.
  */
-import { start, type ActorSystem, type Inbox } from '../../runtime/index.js';
+import type { Inbox } from '../../runtime/index.js';
 import { measure, microsEach, perSecond, summarise, type ResultRow, type Workload } from '../harness.js';
 import {
   AsyncPinger,
@@ -16,22 +16,13 @@ import {
   Sink,
   Source,
 } from './runtime-actors.js';
+import { withSystem } from './with-system.js';
 
 const ROUND_TRIPS = 1_000_000;
 const RING_SIZE = 1_000;
 const RING_HOPS = 1_000_000;
 const SPAWN_COUNT = 100_000;
 const FAN_IN = 1_000_000;
-
-async function withSystem<T>(fn: (system: ActorSystem, me: Inbox) => Promise<T>): Promise<T> {
-  const system = await start({ logLevel: 'silent' });
-  const me = system.inbox();
-  try {
-    return await fn(system, me);
-  } finally {
-    await system.shutdown();
-  }
-}
 
 async function waitDone(me: Inbox): Promise<void> {
   const m = await me.receive((x) => x === 'done', 120_000);
@@ -42,7 +33,7 @@ export const R1: Workload = {
   id: 'R1',
   title: `ping-pong, ${ROUND_TRIPS.toLocaleString('en-US')} round trips; one-way messages per second`,
   async run() {
-    return withSystem(async (system, me) => {
+    return withSystem(0, async (system, me) => {
       const rows: ResultRow[] = [];
       for (const [variant, ping, pong] of [
         ['same-thread', Pinger, Ponger],
@@ -73,7 +64,7 @@ export const R3: Workload = {
   id: 'R3',
   title: `ring of ${RING_SIZE} actors, ${RING_HOPS.toLocaleString('en-US')} hops`,
   async run() {
-    return withSystem(async (system, me) => {
+    return withSystem(0, async (system, me) => {
       const t = await measure('R3', async () => {
         const ring = Array.from({ length: RING_SIZE }, () => system.spawn(RingNode, me.self));
         ring.forEach((pid, i) => system.send(pid, { next: ring[(i + 1) % RING_SIZE] }));
@@ -91,7 +82,7 @@ export const R3spawn: Workload = {
   title: `${SPAWN_COUNT.toLocaleString('en-US')} idle actors spawned: time and heap per actor`,
   async run() {
     const gc = (globalThis as { gc?: () => void }).gc;
-    return withSystem(async (system) => {
+    return withSystem(0, async (system) => {
       const bytes: number[] = [];
       const t = await measure('R3-spawn', async () => {
         gc?.();
@@ -122,7 +113,7 @@ export const R4: Workload = {
   id: 'R4',
   title: `fan-in: one sender, ${FAN_IN.toLocaleString('en-US')} messages to one counting receiver`,
   async run() {
-    return withSystem(async (system, me) => {
+    return withSystem(0, async (system, me) => {
       const t = await measure('R4 same-thread', async () => {
         const sink = system.spawn(Sink, FAN_IN, me.self);
         system.spawn(Source, sink, FAN_IN);
@@ -137,7 +128,7 @@ export const R5: Workload = {
   id: 'R5',
   title: 'request/reply with K unrelated messages waiting in the caller\'s mailbox (µs per request)',
   async run() {
-    return withSystem(async (system, me) => {
+    return withSystem(0, async (system, me) => {
       const rows: ResultRow[] = [];
       for (const [variant, useRef, k, requests] of [
         ['ref-K=0', true, 0, 100_000],

@@ -4,10 +4,11 @@
  * the same run. The machine has 2 cores: every figure says how many threads it used.
  */
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
-import { start, type ActorSystem, type Inbox } from '../../runtime/index.js';
+import type { Inbox } from '../../runtime/index.js';
 import { startWorker } from '../../runtime/internal.js';
 import { measure, perSecond, type ResultRow, type Timing, type Workload } from '../harness.js';
 import { Cruncher, Pinger, Ponger, Sink, Source } from './runtime-actors.js';
+import { withSystem } from './with-system.js';
 
 /** Cross-thread round trips cost a thread wake-up when the peer has parked: fewer than same-thread. */
 const CROSS_ROUND_TRIPS = 100_000;
@@ -16,16 +17,6 @@ const CRUNCHERS = 1_000;
 const CRUNCH_ITERATIONS = 200_000;
 
 const peerModule = new URL('./postmessage-peer.ts', import.meta.url);
-
-async function withThreads<T>(schedulers: number, fn: (system: ActorSystem, me: Inbox) => Promise<T>): Promise<T> {
-  const system = await start({ logLevel: 'silent', schedulers });
-  const me = system.inbox();
-  try {
-    return await fn(system, me);
-  } finally {
-    await system.shutdown();
-  }
-}
 
 async function done(me: Inbox, count = 1): Promise<void> {
   for (let i = 0; i < count; i++) {
@@ -64,7 +55,7 @@ export const R1cross: Workload = {
   title: `ping-pong across two scheduler threads, ${CROSS_ROUND_TRIPS.toLocaleString('en-US')} round trips`,
   async run() {
     const baseline = perSecond(CROSS_ROUND_TRIPS * 2, await postMessagePingPong(CROSS_ROUND_TRIPS));
-    const t = await withThreads(2, async (system, me) =>
+    const t = await withSystem(2, async (system, me) =>
       measure('R1 cross-thread', async () => {
         const ponger = system.spawnOpt(Ponger, [], { scheduler: 2 });
         system.spawnOpt(Pinger, [ponger, CROSS_ROUND_TRIPS, me.self], { scheduler: 1 });
@@ -113,7 +104,7 @@ export const R4cross: Workload = {
   title: `fan-in: 2 senders on 2 scheduler threads × ${FAN_IN_PER_SENDER.toLocaleString('en-US')} to a receiver on the main thread`,
   async run() {
     const baseline = perSecond(FAN_IN_PER_SENDER * 2, await postMessageFanIn());
-    const t = await withThreads(2, async (system, me) =>
+    const t = await withSystem(2, async (system, me) =>
       measure('R4 cross-thread', async () => {
         const sink = system.spawnOpt(Sink, [FAN_IN_PER_SENDER * 2, me.self], { scheduler: 0 });
         system.spawnOpt(Source, [sink, FAN_IN_PER_SENDER], { scheduler: 1 });
@@ -139,7 +130,7 @@ export const R8: Workload = {
   title: `${CRUNCHERS} actors each doing a fixed CPU task: time on 1 scheduler thread / time on 2`,
   async run() {
     const timeOn = (schedulers: number) =>
-      withThreads(schedulers, async (system, me) =>
+      withSystem(schedulers, async (system, me) =>
         measure(`R8 ${schedulers}`, async () => {
           for (let i = 0; i < CRUNCHERS; i++) {
             system.spawnOpt(Cruncher, [CRUNCH_ITERATIONS, me.self], { scheduler: 1 + (i % schedulers) });
