@@ -3,11 +3,15 @@
  * code that is not an actor (the main program, tests): spawn, send, exit, names, timers,
  * observer data, inboxes to talk with actors, and an orderly shutdown.
  */
+import { availableParallelism } from 'node:os';
 import pino, { type Logger } from 'pino';
+import { closeBinaryHeap, openBinaryHeap } from './binary-codec.js';
+import { BinaryHeap, type SharedMemoryInfo } from './binary-heap.js';
 import type { Context, Destination, ProcessInfo, RegisterResult, SpawnOptions, Spawnable, TimerRef } from './context.js';
 import { SystemStoppedError } from './errors.js';
 import { Pid } from './pid.js';
 import type { Process } from './process.js';
+import type { ThreadHeap } from './shared-binary.js';
 import { RingTransport } from './ring-transport.js';
 import { Scheduler } from './scheduler.js';
 import { stopActors } from './shutdown.js';
@@ -33,7 +37,7 @@ export interface StartOptions {
   schedulers?: number;
   /** Bytes of each scheduler's ring (its cross-thread public queue); default 4 MiB. */
   ringBytes?: number;
-  /** How long an idle scheduler thread spins before parking, in µs (default 50). */
+  /** How long an idle scheduler thread spins before parking, in µs (default 20 when every thread has a core, else 0). */
   spinMicros?: number;
   /** A scheduler thread whose event loop has not turned for this long is replaced (default 5000 ms). */
   stallTimeoutMs?: number;
@@ -41,7 +45,18 @@ export interface StartOptions {
   maxNames?: number;
   /** worker_threads resource limits of each scheduler thread. */
   resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; stackSizeMb?: number };
+  /**
+   * A plain Uint8Array of this many bytes or more crosses threads through the shared binary
+   * heap instead of the ring (still a copy for the receiver; see docs/binaries.md). Default
+   * 64 KiB; Infinity: never.
+   */
+  binaryThreshold?: number;
+  /** Most bytes the shared binary heap may grow to (SharedBinary and transit); default 1 GiB, at most 4 GiB. */
+  sharedMemoryBytes?: number;
 }
+
+const DEFAULT_BINARY_THRESHOLD = 64 * 1024;
+const DEFAULT_SHARED_MEMORY_BYTES = 1024 * 1024 * 1024;
 
 /** An actor driven from outside (the main program or a test): receive, link, monitor like an actor. */
 export interface Inbox extends Context {
@@ -65,11 +80,18 @@ export class ActorSystem {
   readonly #transport: RingTransport | undefined;
   /** Next worker scheduler for round-robin placement. */
   #nextPlacement = 0;
+  /** The shared binary heap as opened on this thread (slot 0). */
+  readonly #binaries: ThreadHeap;
 
   /** Use `start()`. */
-  constructor(options: StartOptions, logger: Logger, threads?: SchedulerThreads) {
+  constructor(options: StartOptions, logger: Logger, threads?: SchedulerThreads, heap?: BinaryHeap) {
     this.#logger = logger;
     this.#threads = threads;
+    this.#binaries = openBinaryHeap(
+      heap ?? createHeap(options, 1),
+      0,
+      options.binaryThreshold ?? DEFAULT_BINARY_THRESHOLD,
+    );
     if (threads) {
       this.#transport = new RingTransport({
         self: 0,
@@ -90,7 +112,11 @@ export class ActorSystem {
     });
     if (threads && transport) {
       transport.attach(this.#scheduler);
-      threads.onDown = (id) => this.#scheduler.schedulerDown(id);
+      threads.onDown = (id) => {
+        // The thread is gone: drop the shared-binary references it held (its handles died with it).
+        this.#binaries.heap.dropSlot(id);
+        this.#scheduler.schedulerDown(id);
+      };
     }
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 5_000;
     this.#systemPid = new Pid(this.#scheduler.node, this.#scheduler.id, 0);
@@ -186,6 +212,11 @@ export class ActorSystem {
     return this.#scheduler.pids();
   }
 
+  /** What this system's shared binary heap holds now, over all its threads. */
+  sharedMemoryInfo(): SharedMemoryInfo {
+    return this.#binaries.heap.info();
+  }
+
   /**
    * Stops every actor: top-level actors (spawned from outside any actor) get an exit signal
    * `shutdown`, newest first, so trapping ones (supervisors) can stop their children in order;
@@ -200,6 +231,8 @@ export class ActorSystem {
     await stopActors(this.#scheduler, this.#systemPid, this.#shutdownTimeoutMs);
     await this.#threads?.shutdown(this.#shutdownTimeoutMs);
     await this.#transport?.stop();
+    // Binaries still held here stay readable; new ones go to another running system, if any.
+    closeBinaryHeap(this.#binaries);
     process.off('unhandledRejection', this.#onRejection);
   }
 
@@ -232,20 +265,33 @@ export async function start(options: StartOptions = {}): Promise<ActorSystem> {
   const logger = options.logger ?? pino({ level: logLevel });
   const count = options.schedulers ?? 0;
   if (!Number.isInteger(count) || count < 0) throw new TypeError(`expected schedulers to be a whole number >= 0, got: ${String(count)}`);
+  const threshold = options.binaryThreshold ?? DEFAULT_BINARY_THRESHOLD;
+  if (typeof threshold !== 'number' || !(threshold >= 0)) {
+    throw new TypeError(`expected binaryThreshold to be 0 or more bytes (Infinity: never), got: ${String(threshold)}`);
+  }
+  const heap = createHeap(options, count + 1);
   const threads =
     count === 0
       ? undefined
       : await SchedulerThreads.start({
           count,
           ringBytes: options.ringBytes ?? 4 * 1024 * 1024,
-          spinMicros: options.spinMicros ?? 50,
+          // Spinning before parking saves a wake-up only when each scheduler thread has a core
+          // of its own; with more threads than cores it steals time from the thread it waits for.
+          spinMicros: options.spinMicros ?? (availableParallelism() > count + 1 ? 20 : 0),
           stallTimeoutMs: options.stallTimeoutMs ?? 5_000,
           maxNames: options.maxNames ?? 4096,
+          binaries: { buffer: heap.buffer, threshold },
           resourceLimits: options.resourceLimits,
           processBudget: options.processBudget,
           sliceBudget: options.sliceBudget,
           logLevel: logger.level,
           logger,
         });
-  return new ActorSystem(options, logger, threads);
+  return new ActorSystem(options, logger, threads, heap);
+}
+
+/** The shared binary heap of a system with `slots` schedulers (checks `sharedMemoryBytes`). */
+function createHeap(options: StartOptions, slots: number): BinaryHeap {
+  return BinaryHeap.create({ limitBytes: options.sharedMemoryBytes ?? DEFAULT_SHARED_MEMORY_BYTES, slots });
 }
