@@ -1,31 +1,15 @@
 /**
  * `MessageStore` over an ordered key-value engine: every rule of the store lives here once,
  * so the memory and lmdb backends cannot disagree (the contract suite runs over both).
- * Layout of the keys: schema.ts. Each public method is one engine read or one engine write.
- *
- * Delivery life cycle (per subscription × message):
- *
- *   publish ──► ready ──claimDue──► inFlight ──ack──► acked ──sweep──► (gone)
- *                 ▲                   │  │
- *                 └──fail / deadline──┘  └──fail at maxAttempts──► dead ──redrive──► ready
- *   any ready/inFlight past the message's expiresAt ──claimDue──► (gone, counted expired)
+ * Each public method is one engine read or one engine write (one transaction).
+ * Key layout: schema.ts. Delivery state machine: deliveries.ts. Counters: counters.ts.
  */
 import { createHash } from 'node:crypto';
 import { compileFilter, type FilterMatcher } from '../routing/topic-filter.js';
-import { KEY_MAX, prefixEnd, type Key, type KvEngine, type KvTx } from './engine.js';
-import {
-  formatAckId,
-  k,
-  laneOf,
-  parseAckId,
-  ZERO_SUB,
-  ZERO_TOPIC,
-  type DedupRow,
-  type DeliveryRow,
-  type StoredMessage,
-  type SubCounters,
-  type TopicCounters,
-} from './schema.js';
+import { KEY_MAX, prefixEnd, type KvEngine, type KvTx } from './engine.js';
+import { bumpTopic, readSubCounters, readTopicCounters } from './counters.js';
+import * as deliveries from './deliveries.js';
+import { k, laneOf, ZERO_SUB, ZERO_TOPIC, type DedupRow, type StoredMessage } from './schema.js';
 import type {
   AckOutcome,
   ApiKeyRecord,
@@ -46,8 +30,6 @@ import type {
   TopicRecord,
   TopicStats,
 } from './types.js';
-
-type SubDelta = Partial<Record<keyof SubCounters, number>>;
 
 export class KvMessageStore implements MessageStore {
   readonly #engine: KvEngine;
@@ -107,7 +89,7 @@ export class KvMessageStore implements MessageStore {
   }
 
   async topicStats(name: string): Promise<TopicStats | undefined> {
-    return this.#engine.read((tx) => (tx.get(k.topic(name)) ? { ...ZERO_TOPIC, ...tx.get<TopicCounters>(k.topicCounters(name)) } : undefined));
+    return this.#engine.read((tx) => (tx.get(k.topic(name)) ? readTopicCounters(tx, name) : undefined));
   }
 
   // ── subscriptions ───────────────────────────────────────────────────────────────────
@@ -120,7 +102,7 @@ export class KvMessageStore implements MessageStore {
       tx.put(k.sub(sub.id), sub);
       tx.put(k.subByTopic(sub.topic, sub.id), 1);
       tx.put(k.subCounters(sub.id), ZERO_SUB);
-      this.#bumpTopic(tx, sub.topic, { subscriptions: 1 });
+      bumpTopic(tx, sub.topic, { subscriptions: 1 });
       return { ok: true as const };
     });
   }
@@ -148,7 +130,7 @@ export class KvMessageStore implements MessageStore {
   }
 
   async subscriptionStats(id: string): Promise<SubscriptionStats | undefined> {
-    return this.#engine.read((tx) => (tx.get(k.sub(id)) ? { ...ZERO_SUB, ...tx.get<SubCounters>(k.subCounters(id)) } : undefined));
+    return this.#engine.read((tx) => (tx.get(k.sub(id)) ? readSubCounters(tx, id) : undefined));
   }
 
   // ── publish ─────────────────────────────────────────────────────────────────────────
@@ -194,16 +176,12 @@ export class KvMessageStore implements MessageStore {
         if (matching.length > 0) {
           if (tx.get(k.message(topicName, m.id))) throw new Error(`message id ${m.id} is already taken`);
           tx.put(k.message(topicName, m.id), { record, open: matching.length } satisfies StoredMessage);
-          for (const { sub, lane } of matching) {
-            tx.put(k.delivery(sub.id, m.id), { state: 'ready', topic: topicName, attempt: 0, dueAt: now, lastError: null } satisfies DeliveryRow);
-            tx.put(k.due(lane, now, sub.id, m.id), 1);
-            this.#bump(tx, topicName, sub.id, { pending: 1 });
-          }
+          for (const { sub, lane } of matching) deliveries.enqueue(tx, sub, lane, topicName, m.id, now);
         }
         published++;
         results.push({ ok: true, id: m.id, duplicate: false });
       });
-      if (published > 0) this.#bumpTopic(tx, topicName, { published });
+      if (published > 0) bumpTopic(tx, topicName, { published });
       return results;
     });
   }
@@ -211,142 +189,41 @@ export class KvMessageStore implements MessageStore {
   // ── deliveries ──────────────────────────────────────────────────────────────────────
   async claimDue({ lane, now, max, leaseMs }: ClaimRequest): Promise<DeliveryLease[]> {
     if (!Number.isInteger(max) || max < 1) throw new RangeError(`expected max to be a positive integer, got: ${max}`);
-    // A zero lease would put the claimed delivery back in the due range we are scanning.
+    // A zero lease would put the claimed delivery back in the due range being scanned.
     if (leaseMs !== undefined && !(leaseMs >= 1)) throw new RangeError(`expected leaseMs ≥ 1, got: ${leaseMs}`);
-    const laneName = laneName_(lane);
-    return this.#engine.write((tx) => {
-      const leases: DeliveryLease[] = [];
-      const subs = new Map<string, SubscriptionRecord | undefined>();
-      const subOf = (id: string) => {
-        if (!subs.has(id)) subs.set(id, tx.get<SubscriptionRecord>(k.sub(id)));
-        return subs.get(id);
-      };
-      // Every entry handled below leaves the range [lane, ≤ now] (removed, or moved to a
-      // deadline > now), so re-reading from the start of the lane always makes progress.
-      const end: Key = [...k.lane(laneName), now, KEY_MAX];
-      while (leases.length < max) {
-        const batch = tx.range(k.lane(laneName), end, max - leases.length);
-        if (batch.length === 0) break;
-        for (const { key } of batch) {
-          const [, , , subId, messageId] = key as [string, string, number, string, string];
-          const sub = subOf(subId);
-          const row = tx.get<DeliveryRow>(k.delivery(subId, messageId));
-          tx.remove(key);
-          if (!sub || !row || (row.state !== 'ready' && row.state !== 'inFlight')) continue; // stale index entry
-          const stored = tx.get<StoredMessage>(k.message(row.topic, messageId));
-          if (!stored) {
-            tx.remove(k.delivery(subId, messageId));
-            continue;
-          }
-          const wasInFlight = row.state === 'inFlight';
-          if (stored.record.expiresAt <= now) {
-            tx.remove(k.delivery(subId, messageId));
-            this.#bump(tx, row.topic, subId, wasInFlight ? { inFlight: -1, expired: 1 } : { pending: -1, expired: 1 });
-            this.#release(tx, row.topic, messageId);
-            continue;
-          }
-          if (wasInFlight) {
-            // The consumer let its deadline pass: that attempt failed.
-            this.#bump(tx, row.topic, subId, { failed: 1 });
-            if (row.attempt >= sub.maxAttempts) {
-              this.#bury(tx, sub, messageId, row.topic, row.attempt, 'ack deadline exceeded', now, 'inFlight');
-              continue;
-            }
-          } else {
-            this.#bump(tx, row.topic, subId, { pending: -1, inFlight: 1 });
-          }
-          const attempt = row.attempt + 1;
-          const deadline = now + (leaseMs ?? sub.ackDeadlineMs);
-          tx.put(k.delivery(subId, messageId), { state: 'inFlight', topic: row.topic, attempt, deadline, lastError: row.lastError } satisfies DeliveryRow);
-          tx.put(k.due(laneName, deadline, subId, messageId), 1);
-          leases.push({ ackId: formatAckId(attempt, messageId), subscriptionId: subId, message: copyMessage(stored.record), attempt, redelivered: attempt > 1, deadline });
-        }
-      }
-      return leases;
-    });
+    return this.#engine.write((tx) => deliveries.claim(tx, laneName(lane), now, max, leaseMs));
   }
 
   async nextDueAt(lane: Lane): Promise<Millis | null> {
-    const laneName = laneName_(lane);
+    const name = laneName(lane);
     return this.#engine.read((tx) => {
-      const [first] = tx.range(k.lane(laneName), prefixEnd(k.lane(laneName)), 1);
+      const [first] = tx.range(k.lane(name), prefixEnd(k.lane(name)), 1);
       return first ? (first.key[2] as number) : null;
     });
   }
 
   async ack(subscriptionId: string, ackIds: readonly string[], now: Millis): Promise<AckOutcome[]> {
-    return this.#engine.write((tx) =>
-      ackIds.map((ackId): AckOutcome => {
-        const found = this.#leaseOf(tx, subscriptionId, ackId);
-        if (found.outcome !== 'current') return found.outcome;
-        const { row, messageId, sub } = found;
-        tx.remove(k.due(laneOf(sub), row.deadline, subscriptionId, messageId));
-        tx.put(k.delivery(subscriptionId, messageId), { state: 'acked', topic: row.topic, attempt: row.attempt, ackedAt: now } satisfies DeliveryRow);
-        tx.put(k.acked(now, subscriptionId, messageId), 1);
-        this.#bump(tx, row.topic, subscriptionId, { inFlight: -1, delivered: 1 });
-        this.#release(tx, row.topic, messageId);
-        return 'acked';
-      }),
-    );
+    return this.#engine.write((tx) => ackIds.map((ackId) => deliveries.ack(tx, subscriptionId, ackId, now)));
   }
 
   async fail(subscriptionId: string, ackId: string, failure: { error: string; retryAt: Millis; now: Millis }): Promise<FailOutcome> {
-    return this.#engine.write((tx): FailOutcome => {
-      const found = this.#leaseOf(tx, subscriptionId, ackId);
-      if (found.outcome !== 'current') return found.outcome;
-      const { row, messageId, sub } = found;
-      const lane = laneOf(sub);
-      tx.remove(k.due(lane, row.deadline, subscriptionId, messageId));
-      this.#bump(tx, row.topic, subscriptionId, { failed: 1 });
-      if (row.attempt >= sub.maxAttempts) {
-        this.#bury(tx, sub, messageId, row.topic, row.attempt, failure.error, failure.now, 'inFlight');
-        return 'dead';
-      }
-      tx.put(k.delivery(subscriptionId, messageId), { state: 'ready', topic: row.topic, attempt: row.attempt, dueAt: failure.retryAt, lastError: failure.error } satisfies DeliveryRow);
-      tx.put(k.due(lane, failure.retryAt, subscriptionId, messageId), 1);
-      this.#bump(tx, row.topic, subscriptionId, { inFlight: -1, pending: 1 });
-      return 'retry';
-    });
+    return this.#engine.write((tx) => deliveries.fail(tx, subscriptionId, ackId, failure.error, failure.retryAt, failure.now));
   }
 
   async listDeadLetters(subscriptionId: string, limit: number): Promise<DeadLetter[]> {
-    return this.#engine.read((tx) => {
-      const out: DeadLetter[] = [];
-      for (const { key } of tx.range(k.deadOfSub(subscriptionId), prefixEnd(k.deadOfSub(subscriptionId)), limit)) {
-        const messageId = key[3] as string;
-        const row = tx.get<DeliveryRow>(k.delivery(subscriptionId, messageId));
-        if (row?.state !== 'dead') continue;
-        const stored = tx.get<StoredMessage>(k.message(row.topic, messageId));
-        if (stored) out.push({ message: copyMessage(stored.record), attempts: row.attempt, lastError: row.lastError, deadAt: row.deadAt });
-      }
-      return out;
-    });
+    return this.#engine.read((tx) => deliveries.deadLetters(tx, subscriptionId, limit));
   }
 
   async redrive(subscriptionId: string, now: Millis): Promise<number> {
     return this.#engine.write((tx) => {
       const sub = tx.get<SubscriptionRecord>(k.sub(subscriptionId));
-      if (!sub) return 0;
-      let redriven = 0;
-      for (const { key } of tx.range(k.deadOfSub(subscriptionId), prefixEnd(k.deadOfSub(subscriptionId)))) {
-        tx.remove(key);
-        const messageId = key[3] as string;
-        const row = tx.get<DeliveryRow>(k.delivery(subscriptionId, messageId));
-        if (row?.state !== 'dead') continue;
-        // A fresh start: the full maxAttempts again, counted from attempt 1.
-        tx.put(k.delivery(subscriptionId, messageId), { state: 'ready', topic: row.topic, attempt: 0, dueAt: now, lastError: row.lastError } satisfies DeliveryRow);
-        tx.put(k.due(laneOf(sub), now, subscriptionId, messageId), 1);
-        this.#bump(tx, row.topic, subscriptionId, { deadLettered: -1, pending: 1 });
-        redriven++;
-      }
-      return redriven;
+      return sub ? deliveries.redrive(tx, sub, now) : 0;
     });
   }
 
   async sweep({ now, ackedBefore }: { now: Millis; ackedBefore: Millis }): Promise<{ dedup: number; acked: number }> {
     return this.#engine.write((tx) => {
       let dedup = 0;
-      let acked = 0;
       for (const { key } of tx.range(k.dedupAgeStart(), [...k.dedupAgeStart(), now, KEY_MAX])) {
         const [, expiresAt, topic, escaped] = key as [string, number, string, string];
         const idemKey = decodeURIComponent(escaped);
@@ -357,14 +234,7 @@ export class KvMessageStore implements MessageStore {
           dedup++;
         }
       }
-      for (const { key } of tx.range(k.ackedStart(), [...k.ackedStart(), ackedBefore])) {
-        const [, , subId, messageId] = key as [string, number, string, string];
-        tx.remove(key);
-        if (tx.get<DeliveryRow>(k.delivery(subId, messageId))?.state === 'acked') {
-          tx.remove(k.delivery(subId, messageId));
-          acked++;
-        }
-      }
+      const acked = deliveries.forgetAcked(tx, ackedBefore);
       return { dedup, acked };
     });
   }
@@ -426,76 +296,19 @@ export class KvMessageStore implements MessageStore {
     return out;
   }
 
-  /** Resolves an ackId to the in-flight attempt it names, or says why it does not. */
-  #leaseOf(tx: KvTx, subscriptionId: string, ackId: string) {
-    const parsed = parseAckId(ackId);
-    const sub = tx.get<SubscriptionRecord>(k.sub(subscriptionId));
-    if (!parsed || !sub) return { outcome: 'unknown' as const };
-    const row = tx.get<DeliveryRow>(k.delivery(subscriptionId, parsed.messageId));
-    if (!row || parsed.attempt > row.attempt) return { outcome: 'unknown' as const };
-    if (row.state !== 'inFlight' || row.attempt !== parsed.attempt) return { outcome: 'stale' as const };
-    return { outcome: 'current' as const, row, messageId: parsed.messageId, sub };
-  }
-
-  /** Moves a delivery to the dead letters (its due entry is already removed). */
-  #bury(tx: KvTx, sub: SubscriptionRecord, messageId: string, topic: string, attempt: number, error: string, now: Millis, from: 'inFlight') {
-    tx.put(k.delivery(sub.id, messageId), { state: 'dead', topic, attempt, deadAt: now, lastError: error } satisfies DeliveryRow);
-    tx.put(k.dead(sub.id, now, messageId), 1);
-    this.#bump(tx, topic, sub.id, { [from]: -1, deadLettered: 1 });
-  }
-
-  /** One delivery of the message ended for good; the last one deletes the message. */
-  #release(tx: KvTx, topic: string, messageId: string): void {
-    const stored = tx.get<StoredMessage>(k.message(topic, messageId));
-    if (!stored) return;
-    if (stored.open <= 1) tx.remove(k.message(topic, messageId));
-    else tx.put(k.message(topic, messageId), { record: stored.record, open: stored.open - 1 } satisfies StoredMessage);
-  }
-
   #deleteSubscriptionIn(tx: KvTx, id: string): boolean {
     const sub = tx.get<SubscriptionRecord>(k.sub(id));
     if (!sub) return false;
-    const lane = laneOf(sub);
-    const counters = { ...ZERO_SUB, ...tx.get<SubCounters>(k.subCounters(id)) };
-    for (const { key, value: row } of tx.range<DeliveryRow>(k.deliveriesOfSub(id), prefixEnd(k.deliveriesOfSub(id)))) {
-      const messageId = key[2] as string;
-      tx.remove(key);
-      if (row.state === 'ready') tx.remove(k.due(lane, row.dueAt, id, messageId));
-      else if (row.state === 'inFlight') tx.remove(k.due(lane, row.deadline, id, messageId));
-      else if (row.state === 'dead') tx.remove(k.dead(id, row.deadAt, messageId));
-      else tx.remove(k.acked(row.ackedAt, id, messageId));
-      if (row.state !== 'acked') this.#release(tx, sub.topic, messageId);
-    }
+    const counters = readSubCounters(tx, id);
+    deliveries.dropAll(tx, sub);
     // The topic's current sizes lose this subscription's share; its event counts stay.
-    this.#bumpTopic(tx, sub.topic, { pending: -(counters.pending + counters.inFlight), deadLettered: -counters.deadLettered, subscriptions: -1 });
+    bumpTopic(tx, sub.topic, { pending: -(counters.pending + counters.inFlight), deadLettered: -counters.deadLettered, subscriptions: -1 });
     tx.remove(k.subCounters(id));
     tx.remove(k.subByTopic(sub.topic, id));
     tx.remove(k.sub(id));
     return true;
   }
 
-  /** Applies a change to a subscription's counters and the matching change to its topic's
-   * (the topic's `pending` is the subscriptions' pending + inFlight). */
-  #bump(tx: KvTx, topic: string, subId: string, delta: SubDelta): void {
-    const key = k.subCounters(subId);
-    const current = { ...ZERO_SUB, ...tx.get<SubCounters>(key) } as Record<keyof SubCounters, number>;
-    for (const [name, d] of Object.entries(delta) as Array<[keyof SubCounters, number]>) current[name] += d;
-    tx.put(key, current);
-    this.#bumpTopic(tx, topic, {
-      pending: (delta.pending ?? 0) + (delta.inFlight ?? 0),
-      delivered: delta.delivered ?? 0,
-      failed: delta.failed ?? 0,
-      deadLettered: delta.deadLettered ?? 0,
-      expired: delta.expired ?? 0,
-    });
-  }
-
-  #bumpTopic(tx: KvTx, topic: string, delta: Partial<Record<keyof TopicCounters, number>>): void {
-    const key = k.topicCounters(topic);
-    const current = { ...ZERO_TOPIC, ...tx.get<TopicCounters>(key) } as Record<keyof TopicCounters, number>;
-    for (const [name, d] of Object.entries(delta) as Array<[keyof TopicCounters, number]>) current[name] += d;
-    tx.put(key, current);
-  }
 }
 
 /** Ids are key parts: printable ASCII keeps them below KEY_MAX in every engine's order. */
@@ -503,7 +316,7 @@ function assertId(what: string, id: string): void {
   if (typeof id !== 'string' || !/^[\x21-\x7e]{1,200}$/.test(id)) throw new TypeError(`expected ${what} to be 1-200 printable ASCII characters, got: ${JSON.stringify(id)}`);
 }
 
-function laneName_(lane: Lane): string {
+function laneName(lane: Lane): string {
   return lane.kind === 'push' ? 'push' : `sub:${lane.subscriptionId}`;
 }
 
@@ -515,9 +328,4 @@ export function contentHash(m: Pick<NewMessage, 'payload' | 'attributes' | 'rout
   const head = JSON.stringify([m.routingKey, attrs]);
   // Length-prefix the header so no payload can imitate a different header.
   return createHash('sha256').update(`${head.length}:${head}`).update(m.payload).digest('hex');
-}
-
-/** Engines may hand back a Buffer (lmdb) or a shared view; callers get a plain Uint8Array they own. */
-function copyMessage(record: MessageRecord): MessageRecord {
-  return { ...record, payload: new Uint8Array(record.payload) };
 }
