@@ -24,3 +24,12 @@ export { TIMEOUT, isExitMessage, isDownMessage, isOrderlyExit } from './signals.
 export type { ExitReason, ExitMessage, DownMessage, Timeout } from './signals.js';
 export { BadArgError, ActorExitedError, SystemStoppedError } from './errors.js';
 export { UnsendableError } from './codec.js';
+export { SharedBinary, sharedMemoryInfo } from './shared-binary.js';
+export type { SharedMemoryInfo } from './binary-heap.js';
+export {
+  ReleasedBinaryError,
+  SealedBinaryError,
+  SharedMemoryLimitError,
+  SharedMemoryBusyError,
+  NoBinaryHeapError,
+} from './binary-errors.js';

@@ -8,3 +8,5 @@ export { schedulerOf, threadsOf } from './system.js';
 export { lookupDefinition, actorKind } from './actor.js';
 export { copy, encode, decode } from './codec.js';
 export { startWorker, siblingModule } from './thread-loader.js';
+export { BinaryHeap } from './binary-heap.js';
+export { openBinaryHeap, closeBinaryHeap } from './binary-codec.js';

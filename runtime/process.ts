@@ -23,6 +23,7 @@ import { Mailbox, NO_MESSAGE, type MailboxMark, type Match } from './mailbox.js'
 import type { TaskDefinition } from './offload.js';
 import { Pid, Ref } from './pid.js';
 import type { Scheduler } from './scheduler.js';
+import { binaryEpoch, claimBinaries, releaseBinariesOf } from './shared-binary.js';
 import { TIMEOUT, type ExitReason } from './signals.js';
 
 /**
@@ -38,6 +39,11 @@ const RECEIVE_OP = Object.freeze({ receiveOp: true as const });
 type ReceiveOp = typeof RECEIVE_OP;
 
 const NEVER_MATCH: Match = () => false;
+
+// Kept in this module: an imported binding read on every delivery may be a getter call (see
+// codec-copy.ts). Shared binaries a message carries are claimed by the actor it is delivered
+// to, which releases them when it exits; the counters make messages without any cost one test.
+const BINARY_EPOCH = binaryEpoch;
 
 /** Thrown by `ctx.exit(reason)` to unwind the actor's own code. */
 class SelfExit {
@@ -97,6 +103,7 @@ export class Process implements Context {
     this.definition = actor !== null && typeof actor === 'object' ? actor : undefined;
     this.body = actor === null ? null : typeof actor === 'function' ? actor : actor.body;
     this.args = args;
+    if (args !== null && BINARY_EPOCH.created !== BINARY_EPOCH.seen) claimBinaries(this, args);
     if (kind === 'inbox') this.status = Status.Running;
   }
 
@@ -159,6 +166,8 @@ export class Process implements Context {
     this.definition = typeof actor === 'object' ? actor : undefined;
     this.body = typeof actor === 'function' ? actor : actor.body;
     this.args = args;
+    // Not by the counters: other frames were decoded since these arguments were.
+    if (args.length > 0) claimBinaries(this, args);
   }
 
   /** True when a new message may let this actor continue. */
@@ -285,6 +294,7 @@ export class Process implements Context {
 
   /** A message arrived for this actor (on this thread). */
   deliver(message: unknown): void {
+    if (BINARY_EPOCH.created !== BINARY_EPOCH.seen) claimBinaries(this, message);
     this.mailbox.push(message);
     if (this.status === Status.Waiting && !this.queued) this.scheduler.enqueue(this);
   }
@@ -302,6 +312,7 @@ export class Process implements Context {
     this.gen = null;
     this.heldResult = NO_MESSAGE;
     this.mailbox.clear();
+    releaseBinariesOf(this); // those it received, in its mailbox or in its state
   }
 
   private endWait(): void {

@@ -1,12 +1,13 @@
 /**
  * The entry of a scheduler thread (a worker_thread). The main thread (threads.ts) gives it the
- * shared memory: every scheduler's ring, the pid-serial counters, the name table and the
- * heartbeat words. From then on it talks to other threads only through the rings; postMessage
- * carries control only (ready, scheduler down, shutdown).
+ * shared memory: every scheduler's ring, the pid-serial counters, the name table, the
+ * heartbeat words and the shared binary heap. From then on it talks to other threads only
+ * through the rings; postMessage carries control only (ready, scheduler down, shutdown).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import { RecordRing } from 'sharedarraybuffer-queue';
+import { openBinaryHeap } from './binary-codec.js';
 import { Pid } from './pid.js';
 import { RingTransport } from './ring-transport.js';
 import { Scheduler } from './scheduler.js';
@@ -17,6 +18,8 @@ import { loadDefinition, type ControlMessage, type ThreadData } from './thread-p
 const data = workerData as ThreadData;
 const port = parentPort!;
 const logger = pino({ level: data.logLevel }).child({ scheduler: data.id });
+// Before the transport: frames may carry shared binaries from the first one on.
+openBinaryHeap(data.binaries.buffer, data.id, data.binaries.threshold);
 
 const transport = new RingTransport({
   self: data.id,

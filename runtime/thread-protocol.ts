@@ -11,6 +11,8 @@ export interface ThreadData {
   serials: SharedArrayBuffer;
   names: SharedArrayBuffer;
   heartbeats: SharedArrayBuffer;
+  /** The system's shared binary heap (binary-heap.ts) and the promotion threshold. */
+  binaries: { buffer: SharedArrayBuffer; threshold: number };
   heartbeatMs: number;
   /** Serials up to this were born on the thread this one replaces (all dead). */
   deadBelow: number;

@@ -5,11 +5,13 @@
  *   main thread (scheduler 0)                         worker i (scheduler i)
  *   ─────────────────────────                         ──────────────────────
  *   rings[0..N], serials, names, heartbeats ──start──▶ scheduler-thread.ts (via thread-loader)
+ *   and the shared binary heap
  *   ◀── 'ready' ───────────────────────────────────── heartbeat: Atomics.add(heartbeats[i]) every heartbeatMs
  *   watchdog: heartbeat unchanged for stallTimeoutMs ─▶ worker.terminate()
  *   worker 'exit' (died, killed, out of memory) ──▶ its actors count as exited `scheduler_down`:
- *       names freed, 'scheduler_down' to every other scheduler (they fire links and monitors),
- *       a new thread with the same id; frames for the dead thread's actors are dropped
+ *       names freed, its shared-binary references dropped, 'scheduler_down' to every other
+ *       scheduler (they fire links and monitors), a new thread with the same id; frames for
+ *       the dead thread's actors are dropped
  */
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
@@ -29,6 +31,8 @@ export interface ThreadsOptions {
   stallTimeoutMs: number;
   /** Capacity of the shared name table. */
   maxNames: number;
+  /** The shared binary heap every thread opens (slot = scheduler id), and the promotion threshold. */
+  binaries: { buffer: SharedArrayBuffer; threshold: number };
   resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; stackSizeMb?: number };
   processBudget?: number;
   sliceBudget?: number;
@@ -92,6 +96,7 @@ export class SchedulerThreads {
       serials: this.serials.buffer as SharedArrayBuffer,
       names: this.names.buffer,
       heartbeats: this.heartbeats.buffer as SharedArrayBuffer,
+      binaries: this.options.binaries,
       heartbeatMs: Math.max(5, Math.floor(this.options.stallTimeoutMs / 10)),
       deadBelow,
       spinMicros: this.options.spinMicros,
