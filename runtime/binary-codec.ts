@@ -49,6 +49,8 @@ const getPrototypeOf = Object.getPrototypeOf as (o: object) => object | null;
  */
 let transport: ThreadHeap | null = null;
 let unregister: (() => void) | null = null;
+/** The heap of the last handle decoded here (nearly always the only one). */
+let lastHeap: ThreadHeap | null = null;
 
 const codec: SharedBinaryCodec<SharedBinary | Uint8Array, Wire> = {
   isHandle(v: object): v is SharedBinary | Uint8Array {
@@ -84,8 +86,8 @@ const codec: SharedBinaryCodec<SharedBinary | Uint8Array, Wire> = {
       return new Uint8Array(i8.buffer, i8.byteOffset, i8.byteLength); // a fresh copy already
     }
     const [tag, heapId, block, serial, length] = w;
-    const th = heapById(heapId);
-    if (th === undefined) {
+    const th = heapId === lastHeap?.heap.id ? lastHeap : (lastHeap = heapById(heapId) ?? null);
+    if (th === null) {
       throw new Error(`codec: a shared binary of another actor system (heap ${heapId}) arrived on this thread; binaries belong to the system they were made in`);
     }
     const heap = th.heap;
@@ -145,6 +147,7 @@ export function openBinaryHeap(heap: BinaryHeap | SharedArrayBuffer, slot: numbe
 /** Closes a heap opened by `openBinaryHeap`; the codec hook goes with the last one. */
 export function closeBinaryHeap(th: ThreadHeap): void {
   removeThreadHeap(th);
+  if (lastHeap === th) lastHeap = null;
   if (openHeapCount() === 0) {
     unregister?.();
     unregister = null;

@@ -1,4 +1,5 @@
 import type { Workload } from '../harness.js';
+import { binaryWorkloads } from './binaries.js';
 import { codecWorkloads } from './codec.js';
 import { otpWorkloads } from './otp.js';
 import { queueWorkloads } from './queue.js';
@@ -9,4 +10,4 @@ import { threadWorkloads } from './threads.js';
  * Every workload `npm run bench` knows, in the order they run. Several may share an id (the
  * same-thread and cross-thread variants of R1 and R4): `npm run bench -- R1` runs all of them.
  */
-export const workloads: Workload[] = [...queueWorkloads, ...codecWorkloads, ...runtimeWorkloads, ...threadWorkloads, ...otpWorkloads];
+export const workloads: Workload[] = [...queueWorkloads, ...codecWorkloads, ...runtimeWorkloads, ...threadWorkloads, ...binaryWorkloads, ...otpWorkloads];
