@@ -1,13 +1,13 @@
 /**
  * `MessageStore` over an ordered key-value engine: every rule of the store lives here once,
  * so the memory and lmdb backends cannot disagree (the contract suite runs over both).
- * Each public method is one engine read or one engine write (one transaction).
+ * Each public method is one engine read or one write transaction (`#write`).
  * Key layout: schema.ts. Delivery state machine: deliveries.ts. Counters: counters.ts.
  */
 import { createHash } from 'node:crypto';
 import { compileFilter, type FilterMatcher } from '../routing/topic-filter.js';
 import { KEY_MAX, prefixEnd, type KvEngine, type KvTx } from './engine.js';
-import { bumpTopic, readSubCounters, readTopicCounters } from './counters.js';
+import { bumpTopic, dropCounters, flushCounters, readSubCounters, readTopicCounters } from './counters.js';
 import * as deliveries from './deliveries.js';
 import { k, laneOf, ZERO_SUB, ZERO_TOPIC, type DedupRow, type StoredMessage } from './schema.js';
 import type {
@@ -31,10 +31,24 @@ import type {
   TopicStats,
 } from './types.js';
 
+interface FanOutTarget {
+  readonly sub: SubscriptionRecord;
+  readonly lane: string;
+  readonly matcher: FilterMatcher | null;
+}
+
 export class KvMessageStore implements MessageStore {
   readonly #engine: KvEngine;
   /** Compiled filters by source text; filters are few and reused by every publish. */
   readonly #filters = new Map<string, FilterMatcher>();
+  /**
+   * The fan-out targets of each topic (its active subscriptions, filters compiled), so a
+   * publish does not re-read every subscription. Filled and dropped only inside write
+   * transactions, which run one at a time in commit order, so it always equals what the
+   * transaction would read. It assumes this store object is the only writer of its data
+   * (true for the embedded backends: one broker process per data directory).
+   */
+  readonly #targets = new Map<string, FanOutTarget[]>();
 
   constructor(engine: KvEngine) {
     this.#engine = engine;
@@ -46,7 +60,7 @@ export class KvMessageStore implements MessageStore {
 
   // ── topics ──────────────────────────────────────────────────────────────────────────
   async createTopic(topic: TopicRecord): Promise<CreateTopicResult> {
-    return this.#engine.write((tx) => {
+    return this.#write((tx) => {
       const existing = tx.get<TopicRecord>(k.topic(topic.name));
       if (existing) return { outcome: 'exists', topic: existing };
       tx.put(k.topic(topic.name), topic);
@@ -71,7 +85,7 @@ export class KvMessageStore implements MessageStore {
   }
 
   async deleteTopic(name: string): Promise<boolean> {
-    return this.#engine.write((tx) => {
+    return this.#write((tx) => {
       if (!tx.get(k.topic(name))) return false;
       for (const { key } of tx.range(k.subsOfTopic(name), prefixEnd(k.subsOfTopic(name)))) {
         this.#deleteSubscriptionIn(tx, key[2] as string);
@@ -82,7 +96,8 @@ export class KvMessageStore implements MessageStore {
         tx.remove(key);
         tx.remove(k.dedupAge(value.expiresAt, name, decodeURIComponent(key[2] as string)));
       }
-      tx.remove(k.topicCounters(name));
+      dropCounters(tx, k.topicCounters(name));
+      this.#targets.delete(name);
       tx.remove(k.topic(name));
       return true;
     });
@@ -96,10 +111,11 @@ export class KvMessageStore implements MessageStore {
   async createSubscription(sub: SubscriptionRecord): Promise<{ ok: true } | { ok: false; error: 'topic_not_found' }> {
     assertId('subscription id', sub.id);
     if (sub.filter !== null) this.#matcher(sub.filter); // misuse (unvalidated filter) throws here, before the write
-    return this.#engine.write((tx) => {
+    return this.#write((tx) => {
       if (!tx.get(k.topic(sub.topic))) return { ok: false as const, error: 'topic_not_found' as const };
       if (tx.get(k.sub(sub.id))) throw new Error(`subscription id ${sub.id} is already taken`);
       tx.put(k.sub(sub.id), sub);
+      this.#targets.delete(sub.topic);
       tx.put(k.subByTopic(sub.topic, sub.id), 1);
       tx.put(k.subCounters(sub.id), ZERO_SUB);
       bumpTopic(tx, sub.topic, { subscriptions: 1 });
@@ -112,17 +128,18 @@ export class KvMessageStore implements MessageStore {
   }
 
   async activateSubscription(id: string, now: Millis): Promise<SubscriptionRecord | undefined> {
-    return this.#engine.write((tx) => {
+    return this.#write((tx) => {
       const sub = tx.get<SubscriptionRecord>(k.sub(id));
       if (!sub || sub.status === 'active') return sub;
       const active: SubscriptionRecord = { ...sub, status: 'active', confirmToken: null, activatedAt: now };
       tx.put(k.sub(id), active);
+      this.#targets.delete(sub.topic);
       return active;
     });
   }
 
   async deleteSubscription(id: string): Promise<boolean> {
-    return this.#engine.write((tx) => this.#deleteSubscriptionIn(tx, id));
+    return this.#write((tx) => this.#deleteSubscriptionIn(tx, id));
   }
 
   async listSubscriptions(topic: string): Promise<SubscriptionRecord[]> {
@@ -138,12 +155,10 @@ export class KvMessageStore implements MessageStore {
     // Hash outside the transaction: it is the costly part and needs no data.
     for (const m of messages) assertId('message id', m.id);
     const hashes = messages.map((m) => (m.idempotencyKey === null ? '' : contentHash(m)));
-    return this.#engine.write((tx) => {
+    return this.#write((tx) => {
       const topic = tx.get<TopicRecord>(k.topic(topicName));
       if (!topic) return undefined;
-      const targets = this.#subsOf(tx, topicName)
-        .filter((s) => s.status === 'active')
-        .map((s) => ({ sub: s, lane: laneOf(s), matcher: s.filter === null ? null : this.#matcher(s.filter) }));
+      const targets = this.#targetsOf(tx, topicName);
       const results: PublishResult[] = [];
       let published = 0;
       messages.forEach((m, i) => {
@@ -191,7 +206,7 @@ export class KvMessageStore implements MessageStore {
     if (!Number.isInteger(max) || max < 1) throw new RangeError(`expected max to be a positive integer, got: ${max}`);
     // A zero lease would put the claimed delivery back in the due range being scanned.
     if (leaseMs !== undefined && !(leaseMs >= 1)) throw new RangeError(`expected leaseMs ≥ 1, got: ${leaseMs}`);
-    return this.#engine.write((tx) => deliveries.claim(tx, laneName(lane), now, max, leaseMs));
+    return this.#write((tx) => deliveries.claim(tx, laneName(lane), now, max, leaseMs));
   }
 
   async nextDueAt(lane: Lane): Promise<Millis | null> {
@@ -203,11 +218,11 @@ export class KvMessageStore implements MessageStore {
   }
 
   async ack(subscriptionId: string, ackIds: readonly string[], now: Millis): Promise<AckOutcome[]> {
-    return this.#engine.write((tx) => ackIds.map((ackId) => deliveries.ack(tx, subscriptionId, ackId, now)));
+    return this.#write((tx) => ackIds.map((ackId) => deliveries.ack(tx, subscriptionId, ackId, now)));
   }
 
   async fail(subscriptionId: string, ackId: string, failure: { error: string; retryAt: Millis; now: Millis }): Promise<FailOutcome> {
-    return this.#engine.write((tx) => deliveries.fail(tx, subscriptionId, ackId, failure.error, failure.retryAt, failure.now));
+    return this.#write((tx) => deliveries.fail(tx, subscriptionId, ackId, failure.error, failure.retryAt, failure.now));
   }
 
   async listDeadLetters(subscriptionId: string, limit: number): Promise<DeadLetter[]> {
@@ -215,14 +230,14 @@ export class KvMessageStore implements MessageStore {
   }
 
   async redrive(subscriptionId: string, now: Millis): Promise<number> {
-    return this.#engine.write((tx) => {
+    return this.#write((tx) => {
       const sub = tx.get<SubscriptionRecord>(k.sub(subscriptionId));
       return sub ? deliveries.redrive(tx, sub, now) : 0;
     });
   }
 
   async sweep({ now, ackedBefore }: { now: Millis; ackedBefore: Millis }): Promise<{ dedup: number; acked: number }> {
-    return this.#engine.write((tx) => {
+    return this.#write((tx) => {
       let dedup = 0;
       for (const { key } of tx.range(k.dedupAgeStart(), [...k.dedupAgeStart(), now, KEY_MAX])) {
         const [, expiresAt, topic, escaped] = key as [string, number, string, string];
@@ -241,7 +256,7 @@ export class KvMessageStore implements MessageStore {
 
   // ── API keys ────────────────────────────────────────────────────────────────────────
   async createKey(key: ApiKeyRecord): Promise<void> {
-    return this.#engine.write((tx) => {
+    return this.#write((tx) => {
       if (tx.get(k.apiKey(key.id)) || tx.get(k.apiKeyHash(key.keyHash))) throw new Error(`API key ${key.id} (or its hash) already exists`);
       tx.put(k.apiKey(key.id), key);
       tx.put(k.apiKeyHash(key.keyHash), key.id);
@@ -264,7 +279,7 @@ export class KvMessageStore implements MessageStore {
   }
 
   async deleteKey(id: string): Promise<boolean> {
-    return this.#engine.write((tx) => {
+    return this.#write((tx) => {
       const key = tx.get<ApiKeyRecord>(k.apiKey(id));
       if (!key) return false;
       tx.remove(k.apiKey(id));
@@ -277,6 +292,15 @@ export class KvMessageStore implements MessageStore {
     return this.#engine.close();
   }
 
+  /** Every write goes through here, so buffered counter changes are always written. */
+  #write<T>(fn: (tx: KvTx) => T): Promise<T> {
+    return this.#engine.write((tx) => {
+      const result = fn(tx);
+      flushCounters(tx);
+      return result;
+    });
+  }
+
   // ── helpers (all run inside a transaction) ──────────────────────────────────────────
   #matcher(filter: string): FilterMatcher {
     let m = this.#filters.get(filter);
@@ -285,6 +309,17 @@ export class KvMessageStore implements MessageStore {
       this.#filters.set(filter, m);
     }
     return m;
+  }
+
+  #targetsOf(tx: KvTx, topic: string): FanOutTarget[] {
+    let targets = this.#targets.get(topic);
+    if (!targets) {
+      targets = this.#subsOf(tx, topic)
+        .filter((s) => s.status === 'active')
+        .map((s) => ({ sub: s, lane: laneOf(s), matcher: s.filter === null ? null : this.#matcher(s.filter) }));
+      this.#targets.set(topic, targets);
+    }
+    return targets;
   }
 
   #subsOf(tx: KvTx, topic: string): SubscriptionRecord[] {
@@ -303,9 +338,10 @@ export class KvMessageStore implements MessageStore {
     deliveries.dropAll(tx, sub);
     // The topic's current sizes lose this subscription's share; its event counts stay.
     bumpTopic(tx, sub.topic, { pending: -(counters.pending + counters.inFlight), deadLettered: -counters.deadLettered, subscriptions: -1 });
-    tx.remove(k.subCounters(id));
+    dropCounters(tx, k.subCounters(id));
     tx.remove(k.subByTopic(sub.topic, id));
     tx.remove(k.sub(id));
+    this.#targets.delete(sub.topic);
     return true;
   }
 

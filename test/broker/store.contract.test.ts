@@ -182,6 +182,20 @@ describe.each(backends)('store contract ($name)', ({ make }) => {
       expect(await store.claimDue({ lane: laneOf(eu.id), now: T0, max: 10 })).toEqual([]);
     });
 
+    it('store - fan-out follows subscription changes between publishes', async () => {
+      await store.createTopic(topic('t'));
+      const a = subscription('t');
+      await store.createSubscription(a);
+      await store.publish('t', [message()], T0);
+      const b = subscription('t', { filter: 'x' });
+      await store.createSubscription(b);
+      await store.publish('t', [message({ routingKey: 'x' })], T0);
+      await store.deleteSubscription(a.id);
+      await store.publish('t', [message({ routingKey: 'x' })], T0);
+      expect(await store.subscriptionStats(b.id)).toMatchObject({ pending: 2 });
+      expect(await store.topicStats('t')).toMatchObject({ published: 3, pending: 2, subscriptions: 1 });
+    });
+
     it('store - concurrent publishes all resolve and all are there (group commit)', async () => {
       await store.createTopic(topic('t'));
       const sub = subscription('t');
