@@ -120,16 +120,24 @@ function legendRows(count: number, width: number): number {
   return Math.max(1, Math.ceil(count / Math.max(1, Math.floor(width / LEGEND_ITEM_WIDTH))));
 }
 
-function legend(series: string[], x: number, y: number, width: number): string {
+/** Whether a line series is drawn dashed (the scanning and copying variants). */
+function dashed(name: string): boolean {
+  return /scan|copy/.test(name);
+}
+
+/** Legend entries: a square per bar series, or a short line (dashed like its series) per line series. */
+function legend(series: string[], x: number, y: number, width: number, kind: 'bar' | 'line'): string {
   const perRow = Math.max(1, Math.floor(width / LEGEND_ITEM_WIDTH));
   return series
     .map((name, i) => {
       const lx = x + (i % perRow) * LEGEND_ITEM_WIDTH;
       const ly = y + Math.floor(i / perRow) * LEGEND_ROW_HEIGHT;
-      return (
-        `<rect x="${lx}" y="${ly - 9}" width="10" height="10" fill="${seriesColour(name, i)}"/>` +
-        `<text x="${lx + 14}" y="${ly}" font-size="11">${escapeXml(name)}</text>`
-      );
+      const colour = seriesColour(name, i);
+      const mark =
+        kind === 'bar'
+          ? `<rect x="${lx}" y="${ly - 9}" width="10" height="10" fill="${colour}"/>`
+          : `<line x1="${lx - 6}" y1="${ly - 4}" x2="${lx + 14}" y2="${ly - 4}" stroke="${colour}" stroke-width="2"${dashed(name) ? ' stroke-dasharray="5 3"' : ''}/>`;
+      return mark + `<text x="${lx + (kind === 'bar' ? 14 : 18)}" y="${ly}" font-size="11">${escapeXml(name)}</text>`;
     })
     .join('');
 }
@@ -150,7 +158,8 @@ export function barChart(spec: BarChartSpec): string {
   const scale = spec.scale ?? 'linear';
   const series = seriesOrder(spec.groups.flatMap((g) => g.bars.map((b) => b.series)));
   const width = 820;
-  const left = 190;
+  // Room for the longest group label at about 6.2 px a character (11 px sans-serif).
+  const left = Math.max(120, Math.ceil(Math.max(0, ...spec.groups.map((g) => g.label.length)) * 6.2) + 16);
   const right = 70;
   const top = 44 + legendRows(series.length, width - left - right) * LEGEND_ROW_HEIGHT;
   const barHeight = 14;
@@ -160,7 +169,7 @@ export function barChart(spec: BarChartSpec): string {
   const groupHeights = spec.groups.map((g) => Math.max(1, g.bars.length) * barHeight + groupGap);
   const plotHeight = groupHeights.reduce((a, b) => a + b, 0);
   const height = top + plotHeight + 50;
-  const parts: string[] = [legend(series, left, 44, plotWidth), '\n'];
+  const parts: string[] = [legend(series, left, 44, plotWidth, 'bar'), '\n'];
   for (const tick of axis.ticks) {
     const x = left + axis.at(tick) * plotWidth;
     parts.push(
@@ -213,7 +222,7 @@ export function lineChart(spec: LineChartSpec): string {
   const px = (x: number) => left + xAxis.at(x) * plotWidth;
   const py = (y: number) => top + plotHeight - yAxis.at(y) * plotHeight;
   const names = spec.series.map((s) => s.name);
-  const parts: string[] = [legend(names, left, 44, plotWidth), '\n'];
+  const parts: string[] = [legend(names, left, 44, plotWidth, 'line'), '\n'];
   for (const tick of yAxis.ticks) {
     const y = py(tick).toFixed(1);
     parts.push(
@@ -230,7 +239,7 @@ export function lineChart(spec: LineChartSpec): string {
   }
   spec.series.forEach((s, i) => {
     const colour = seriesColour(s.name, i);
-    const dash = /scan|copy/.test(s.name) ? ' stroke-dasharray="5 3"' : '';
+    const dash = dashed(s.name) ? ' stroke-dasharray="5 3"' : '';
     const pts = [...s.points].sort((a, b) => a.x - b.x);
     parts.push(
       `<polyline fill="none" stroke="${colour}" stroke-width="2"${dash} points="${pts.map((p) => `${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(' ')}"/>\n`,

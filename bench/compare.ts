@@ -8,6 +8,8 @@
  *   postbox workloads (this process) -> nact (this process) -> erl VMs (child processes, one per job)
  *        \____________________ attachBaselines ___________________/
  *                                    -> latest.json, docs/benchmarks.md, docs/charts/*.svg
+ *
+ * `npm run bench:compare -- --render-only` redraws the docs and charts from latest.json.
  */
 import { rm, mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -16,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { COMPARED_IDS, ERLANG, attachBaselines, compareCharts, compareSection } from './comparison.js';
 import { compileErlang, ERLANG_JOBS, erlangRows, findErlang, runErlangJob } from './erlang/runner.js';
 import { DEFAULT_RUNS, type ResultRow } from './harness.js';
-import { formatFigure, writeMarkdown, writeMarkdownSection, writeResults, type CompareInfo } from './report.js';
+import { formatFigure, readResults, writeMarkdown, writeMarkdownSection, writeResults, type CompareInfo, type ResultsFile } from './report.js';
 import { NACT_NAME, nactFanIn, nactPingPong, nactRing } from './workloads/js-actors.js';
 import { workloads } from './workloads/index.js';
 
@@ -101,7 +103,26 @@ function nactVersion(): string | undefined {
   }
 }
 
+/** Writes docs/charts/*.svg and the comparison section of docs/benchmarks.md from `file`. */
+async function render(file: ResultsFile): Promise<string> {
+  const doc = root('docs/benchmarks.md');
+  writeMarkdown(doc, file);
+  const charts = compareCharts(file);
+  await mkdir(root('docs/charts'), { recursive: true });
+  for (const [name, svg] of charts) await writeFile(root(`docs/charts/${name}`), svg);
+  const section = compareSection(file, [...charts.keys()]);
+  writeMarkdownSection(doc, 'compare', section);
+  return section;
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--render-only')) {
+    // Re-draws the docs and charts from the last results without measuring anything.
+    const file = readResults(root('bench/results/latest.json'));
+    if (!file) throw new Error('--render-only: expected bench/results/latest.json, got: no file (run bench:compare first)');
+    console.log(await render(file));
+    return;
+  }
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
   const unknown = wanted.filter((id) => !COMPARED_IDS.includes(id));
   if (unknown.length > 0) {
@@ -114,7 +135,9 @@ async function main(): Promise<void> {
 
   let rows = await runPostbox(ids, notes);
   const nact = await runNact(ids);
-  const erlang = await runErlang(ids, notes);
+  // Erlang runs only what postbox ran: a figure with nothing to compare against is left out.
+  const ran = new Set(rows.map((r) => r.id));
+  const erlang = await runErlang(ids.filter((id) => ran.has(id)), notes);
   rows = attachBaselines(rows, erlang.rows, ERLANG);
   rows = attachBaselines(rows, nact, NACT_NAME);
 
@@ -130,14 +153,7 @@ async function main(): Promise<void> {
     notes,
   };
   const file = writeResults(root('bench/results/latest.json'), rows, info);
-  const doc = root('docs/benchmarks.md');
-  writeMarkdown(doc, file);
-  const charts = compareCharts(file);
-  await mkdir(root('docs/charts'), { recursive: true });
-  for (const [name, svg] of charts) await writeFile(root(`docs/charts/${name}`), svg);
-  const section = compareSection(file, [...charts.keys()]);
-  writeMarkdownSection(doc, 'compare', section);
-  console.log('\n' + section);
+  console.log('\n' + (await render(file)));
 }
 
 await main();

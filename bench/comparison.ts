@@ -109,6 +109,12 @@ export function compareSection(file: ResultsFile, charts: string[]): string {
   return lines.join('\n');
 }
 
+/** Orders series postbox first, then by name ("postbox ref", "postbox scan", "erlang ref", …). */
+function postboxFirst(a: LineSeries, b: LineSeries): number {
+  const rank = (s: LineSeries) => (s.name.startsWith('postbox') ? 0 : 1);
+  return rank(a) - rank(b) || a.name.localeCompare(b.name);
+}
+
 const RATE_UNITS = new Set(['msgs/s', 'ops/s']);
 
 /** The charts of a results file, by file name (only those it has data for). */
@@ -148,7 +154,7 @@ export function compareCharts(file: ResultsFile): Map<string, string> {
         title: 'R5: request/reply cost against K waiting messages',
         xAxis: 'K unrelated messages in the caller\'s mailbox',
         yAxis: 'µs per request, lower is better',
-        series: [...series.values()],
+        series: [...series.values()].sort(postboxFirst),
         yScale: 'log',
       }),
     );
