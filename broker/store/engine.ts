@@ -36,9 +36,8 @@ export interface KvEngine {
   read<T>(fn: (tx: KvTx) => T): T;
   /**
    * Runs `fn` in a write transaction and resolves with its result once the transaction is
-   * durable. `fn` must be synchronous and must not throw after it has written: the lmdb
-   * engine batches several callers into one commit (group commit), so a throw cannot roll
-   * back one caller alone. The store validates first and writes last for that reason.
+   * durable. `fn` must be synchronous. If it throws, its writes are rolled back (and only
+   * its own: lmdb commits several callers together) and the promise rejects.
    */
   write<T>(fn: (tx: KvTx) => T): Promise<T>;
   close(): Promise<void>;

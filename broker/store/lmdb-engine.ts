@@ -1,9 +1,12 @@
 /**
  * The lmdb engine: embedded, durable, the broker's default store.
  *
- *   write(fn) ──► root.transaction(fn)   lmdb-js queues fn with every other write of this
- *                    │                   event turn and runs them in ONE write transaction
- *                    ▼                   (group commit: one fsync for many publishes)
+ *   write(fn) ──► root.childTransaction(fn)   lmdb-js queues fn with every other write of
+ *                    │                        this event turn and runs them in ONE write
+ *                    │                        transaction (group commit: one fsync for many
+ *                    │                        publishes); each fn in its own child
+ *                    │                        transaction, so a fn that throws is rolled back
+ *                    ▼                        alone and the others still commit
  *                 committed ──► root.flushed ──► resolve
  *
  * lmdb-js's default `overlappingSync` lets a commit become visible before it is flushed; we
@@ -35,7 +38,7 @@ export class LmdbEngine implements KvEngine {
   write<T>(fn: (tx: KvTx) => T): Promise<T> {
     this.#checkOpen();
     const done = (async () => {
-      const result = (await this.#root.transaction(() => fn(this.#tx()))) as T;
+      const result = (await this.#root.childTransaction(() => fn(this.#tx()))) as T;
       await this.#root.flushed;
       return result;
     })();

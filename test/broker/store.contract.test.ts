@@ -196,6 +196,24 @@ describe.each(backends)('store contract ($name)', ({ make }) => {
       expect(await store.topicStats('t')).toMatchObject({ published: 3, pending: 2, subscriptions: 1 });
     });
 
+    it('store - a write that fails part-way leaves nothing behind, and concurrent writes still commit', async () => {
+      await store.createTopic(topic('t'));
+      const sub = subscription('t');
+      await store.createSubscription(sub);
+      const taken = message();
+      await store.publish('t', [taken], T0);
+      const fine = message({ idempotencyKey: 'k' });
+      const [bad, ok] = await Promise.allSettled([
+        store.publish('t', [fine, { ...taken }], T0), // the second id is taken: misuse, throws
+        store.publish('t', [message()], T0),
+      ]);
+      expect(bad.status).toBe('rejected');
+      expect(ok.status).toBe('fulfilled');
+      expect(await store.topicStats('t')).toMatchObject({ published: 2, pending: 2 });
+      // The first entry of the failed call was rolled back with it, dedup record included.
+      expect(await store.publish('t', [message({ idempotencyKey: 'k', text: 'other' })], T0)).toMatchObject([{ ok: true, duplicate: false }]);
+    });
+
     it('store - concurrent publishes all resolve and all are there (group commit)', async () => {
       await store.createTopic(topic('t'));
       const sub = subscription('t');
