@@ -150,6 +150,7 @@ async function main(): Promise<void> {
     postboxThreads: [...new Set(rows.map((r) => r.threads))].sort((a, b) => a - b),
     ...(version ? { jsActors: `${NACT_NAME} ${version}` } : {}),
     runs: DEFAULT_RUNS,
+    ids: [...ran],
     notes,
   };
   const file = writeResults(root('bench/results/latest.json'), rows, info);

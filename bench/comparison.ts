@@ -81,7 +81,8 @@ export function compareSection(file: ResultsFile, charts: string[]): string {
       `${info.cpus} CPUs; postbox on ${info.postboxThreads.join(' or ')} thread(s), ` +
       (info.erlangSchedulers?.length ? `Erlang with \`+S ${info.erlangSchedulers.join('` or `+S ')}\` schedulers` : 'Erlang not run') +
       (info.jsActors ? `, ${info.jsActors}` : '') +
-      `. Each figure is the median of ${info.runs} timed runs after a warm-up.`
+      `. Each figure is the median of ${info.runs} timed runs after a warm-up.` +
+      (COMPARED_IDS.every((id) => (info.ids ?? COMPARED_IDS).includes(id)) ? '' : ` This run measured ${info.ids.join(', ')}; other rows are from earlier runs.`)
     : 'Not measured yet: run `npm run bench:compare`.';
   const lines = [
     env,
@@ -114,6 +115,8 @@ function postboxFirst(a: LineSeries, b: LineSeries): number {
   const rank = (s: LineSeries) => (s.name.startsWith('postbox') ? 0 : 1);
   return rank(a) - rank(b) || a.name.localeCompare(b.name);
 }
+
+const R6_VARIANT = /^(\d+) MiB (.+)$/;
 
 const RATE_UNITS = new Set(['msgs/s', 'ops/s']);
 
@@ -160,23 +163,29 @@ export function compareCharts(file: ResultsFile): Map<string, string> {
     );
   }
 
-  const r6 = rows.filter((r) => r.id === 'R6' && /^\d+MiB$/.test(r.variant ?? ''));
+  // R6 rows are "<N> MiB <kind>" (shared binary, plain Uint8Array) beside a "small message" row.
+  const r6 = rows.filter((r) => r.id === 'R6' && R6_VARIANT.test(r.variant ?? ''));
   if (r6.length) {
     const series = new Map<string, LineSeries>();
+    const add = (name: string, x: number, y: number) => {
+      if (!series.has(name)) series.set(name, { name, points: [] });
+      const s = series.get(name)!;
+      // Baselines repeated on several rows (the codec copy on both kinds) count once per size.
+      if (!s.points.some((p) => p.x === x)) s.points.push({ x, y });
+    };
     for (const r of r6) {
-      const mib = Number.parseInt(r.variant!, 10);
-      for (const [name, value] of [['postbox', r.value], ...r.baselines.map((b) => [b.name, b.value] as const)] as const) {
-        if (!series.has(name)) series.set(name, { name, points: [] });
-        series.get(name)!.points.push({ x: mib, y: value });
-      }
+      const [, mib, kind] = R6_VARIANT.exec(r.variant!)!;
+      const x = Number(mib);
+      add(kind === 'shared binary' ? 'postbox shared' : `postbox ${kind === 'plain Uint8Array' ? 'heap copy' : kind}`, x, r.value);
+      for (const b of r.baselines) add(b.name === 'small message' ? 'small message (postbox)' : b.name, x, b.value);
     }
     charts.set(
       'r6-binary-send.svg',
       lineChart({
-        title: 'R6: sending a binary to another thread, time against size',
+        title: 'R6: a binary sent to another thread, time against size',
         xAxis: 'binary size',
-        yAxis: `${r6[0]!.unit === 'us' ? 'µs' : r6[0]!.unit} per send, lower is better`,
-        series: [...series.values()],
+        yAxis: 'µs per send, lower is better',
+        series: [...series.values()].sort(postboxFirst),
         yScale: 'log',
         xTickLabel: (x) => `${x} MiB`,
       }),

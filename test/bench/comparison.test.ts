@@ -26,6 +26,7 @@ const INFO: CompareInfo = {
   postboxThreads: [1, 2],
   jsActors: 'nact 7.6.2',
   runs: 5,
+  ids: ['R1', 'R3', 'R3-spawn', 'R4', 'R5', 'R6', 'R7'],
   notes: ['R6: skipped'],
 };
 
@@ -102,5 +103,29 @@ describe('bench comparison', () => {
     expect(text).toContain('**×5.03**');
     expect(text).toContain('![throughput.svg](charts/throughput.svg)');
     expect(text).toContain('- R6: skipped');
+    expect(text).not.toContain('other rows are from earlier runs');
+    expect(compareSection({ ...file, compare: { ...INFO, ids: ['R5'] } }, [])).toContain('This run measured R5; other rows are from earlier runs.');
+  });
+
+  it('bench comparison - R6 chart: one line per kind and baseline, each point once per size', () => {
+    const shared = (mib: number, value: number) =>
+      row('R6', `${mib} MiB shared binary`, 'us', value, {
+        threads: 2,
+        baselines: [
+          { name: 'small message', value: 0.4 },
+          { name: 'codec copy', value: 300 * mib },
+          { name: 'erlang', value: 0.5 },
+        ],
+      });
+    const plain = (mib: number, value: number) =>
+      row('R6', `${mib} MiB plain Uint8Array`, 'us', value, { threads: 2, baselines: [{ name: 'codec copy', value: 300 * mib }] });
+    const file = { node: 'v20', cpus: 2, date: 'now', results: [row('R6', 'small message', 'us', 0.4), shared(1, 0.6), plain(1, 200), shared(16, 0.7), plain(16, 3000)] };
+    const svg = compareCharts(file).get('r6-binary-send.svg')!;
+    expect(svg).toBeDefined();
+    const names = [...svg.matchAll(/<polyline[^>]*points="([^"]*)"/g)].map((m) => m[1]!.split(' ').length);
+    // postbox heap copy, postbox shared, codec copy, erlang, small message (postbox): 2 points each.
+    expect(names).toEqual([2, 2, 2, 2, 2]);
+    for (const name of ['postbox shared', 'postbox heap copy', 'codec copy', 'erlang', 'small message (postbox)']) expect(svg).toContain(`>${name}</text>`);
+    expect(svg).toContain('>16 MiB<');
   });
 });
