@@ -1,0 +1,82 @@
+/**
+ * The KvEngine contract over both engines against a reference model (a Map, sorted on
+ * demand): point reads, ordered ranges with limits, rollback of a throwing write.
+ */
+import { rmSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { compareKeys, prefixEnd, type Key, type KvEngine } from '../../broker/store/engine.js';
+import { LmdbEngine } from '../../broker/store/lmdb-engine.js';
+import { MemoryEngine } from '../../broker/store/memory-engine.js';
+import { tempDir } from './store-support.js';
+
+const engines: Array<{ name: string; open: () => { engine: KvEngine; cleanup: () => void }; runs: number }> = [
+  // Chunks of 4 entries, so splits and emptied chunks happen all the time.
+  { name: 'memory', open: () => ({ engine: new MemoryEngine({ chunkSize: 4 }), cleanup: () => {} }), runs: 100 },
+  {
+    name: 'lmdb',
+    open: () => {
+      const dir = tempDir();
+      return { engine: new LmdbEngine(dir), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+    },
+    runs: 10,
+  },
+];
+
+// Keys shaped like the store's: a table, then strings and numbers.
+const keyArb: fc.Arbitrary<Key> = fc.tuple(
+  fc.constantFrom('A', 'B', 'BC'),
+  fc.constantFrom('x', 'x.y', 'y', 'sub:1'),
+  fc.integer({ min: 0, max: 2000 }),
+);
+type Op = { kind: 'put'; key: Key; value: number } | { kind: 'remove'; key: Key } | { kind: 'fail'; key: Key };
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('put' as const), key: keyArb, value: fc.integer() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('remove' as const), key: keyArb }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('fail' as const), key: keyArb }) },
+);
+
+describe.each(engines)('store engine ($name)', ({ open, runs }) => {
+  it('store engine - reads and ordered ranges match a reference model; a throwing write changes nothing', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(opArb, { maxLength: 40 }), { maxLength: 8 }), fc.constantFrom('A', 'B'), async (batches, table) => {
+        const { engine, cleanup } = open();
+        try {
+          const model = new Map<string, { key: Key; value: number }>();
+          for (const batch of batches) {
+            const failing = batch.some((op) => op.kind === 'fail');
+            const write = engine.write((tx) => {
+              for (const op of batch) {
+                if (op.kind === 'put') tx.put(op.key, op.value);
+                else if (op.kind === 'remove') tx.remove(op.key);
+                else throw new Error('planned');
+              }
+              return 'done';
+            });
+            if (failing) {
+              await expect(write).rejects.toThrow('planned');
+            } else {
+              expect(await write).toBe('done');
+              for (const op of batch) {
+                if (op.kind === 'put') model.set(JSON.stringify(op.key), { key: op.key, value: op.value });
+                else if (op.kind === 'remove') model.delete(JSON.stringify(op.key));
+              }
+            }
+          }
+          const sorted = [...model.values()].sort((a, b) => compareKeys(a.key, b.key));
+          engine.read((tx) => {
+            for (const { key, value } of sorted) expect(tx.get(key)).toBe(value);
+            const expected = sorted.filter((e) => e.key[0] === table);
+            expect(tx.range([table], prefixEnd([table]))).toEqual(expected);
+            expect(tx.range([table], prefixEnd([table]), 3)).toEqual(expected.slice(0, 3));
+            expect(tx.range([table, 'x'], prefixEnd([table, 'x']))).toEqual(expected.filter((e) => e.key[1] === 'x'));
+          });
+        } finally {
+          await engine.close();
+          cleanup();
+        }
+      }),
+      { numRuns: runs },
+    );
+  });
+});
