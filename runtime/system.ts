@@ -113,8 +113,13 @@ export class ActorSystem {
     if (threads && transport) {
       transport.attach(this.#scheduler);
       threads.onDown = (id) => {
-        // The thread is gone: drop the shared-binary references it held (its handles died with it).
-        this.#binaries.heap.dropSlot(id);
+        // The thread is gone: drop the shared-binary references it held (its handles died with
+        // it). Now or never: its replacement, which starts next, reuses the slot.
+        try {
+          this.#binaries.heap.dropSlot(id);
+        } catch (error) {
+          logger.error({ err: error, scheduler: id }, 'could not drop the shared-binary references of a dead scheduler thread (they leak)');
+        }
         this.#scheduler.schedulerDown(id);
       };
     }
