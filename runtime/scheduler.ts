@@ -20,6 +20,7 @@ import { BadArgError } from './errors.js';
 import { Offloader } from './offload.js';
 import { Pid, Ref } from './pid.js';
 import { Process, Status } from './process.js';
+import { binaryEpoch } from './shared-binary.js';
 import { isDownMessage, type DownMessage, type ExitMessage, type ExitReason } from './signals.js';
 
 /** Where messages and signals to pids of other schedulers go. */
@@ -723,8 +724,13 @@ export class Scheduler {
       owner?.timers?.delete(id);
       const to = typeof dest === 'string' ? this.names.whereis(dest) : dest;
       if (to === undefined) return; // a name nobody holds at fire time: dropped
-      if (to.scheduler === this.id && to.node === this.node) this.deliverLocal(to, copied);
-      else this.transport.sendMessage(to, copied);
+      if (to.scheduler === this.id && to.node === this.node) {
+        // Copied when the timer was set: make the delivery claim the shared binaries in it.
+        if (typeof copied === 'object' && copied !== null) binaryEpoch.created++;
+        this.deliverLocal(to, copied);
+      } else {
+        this.transport.sendMessage(to, copied);
+      }
     }, ms);
     this.timers.set(id, { handle, owner });
     if (owner) (owner.timers ??= new Set()).add(id);

@@ -235,9 +235,13 @@ describe('shared binaries: reclamation', () => {
     system.send(idle, { b });
     const local = system.spawnOpt(Idle, [], { scheduler: 0 });
     system.send(local, { b });
+    const timed = system.spawnOpt(Idle, [], { scheduler: 0 });
+    system.sendAfter(20, timed, { b }); // copied now, delivered later,
+    system.send(local, 'unrelated'); // after another delivery here
+    await eventually(() => system.info(timed)?.messageQueueLength === 1, 'the timer to fire');
     b.release();
     expect(live()).toBe(baseline + 1);
-    for (const p of [holder, idle, local]) system.exit(p, 'kill');
+    for (const p of [holder, idle, local, timed]) system.exit(p, 'kill');
     await eventually(() => live() === baseline, 'the binary to be released by the exits');
   });
 
