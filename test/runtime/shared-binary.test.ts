@@ -76,11 +76,14 @@ describe('shared binaries: the handle', () => {
     expect(SharedBinary.isSharedBinary(b)).toBe(true);
     expect(SharedBinary.isSharedBinary(source)).toBe(false);
     // Any view or buffer will do as a source.
-    expect(SharedBinary.from(new Float64Array([1.5])).byteLength).toBe(8);
-    expect(SharedBinary.from(new ArrayBuffer(5)).byteLength).toBe(5);
+    const others = [SharedBinary.from(new Float64Array([1.5])), SharedBinary.from(new ArrayBuffer(5))];
+    expect(others.map((x) => x.byteLength)).toEqual([8, 5]);
     expect(() => SharedBinary.from('text' as never)).toThrow(/expected a typed array, DataView, ArrayBuffer or SharedArrayBuffer, got: string/);
     expect(() => new (SharedBinary as any)()).toThrow(/SharedBinary.from/);
     expect(String(b)).toBe(`SharedBinary(${100 * KiB} bytes)`);
+    // (Every test releases what it makes: left to GC, it would be freed at a random moment.)
+    for (const x of [b, ...others]) x.release();
+    expect(String(b)).toBe(`SharedBinary(${100 * KiB} bytes, released)`);
   });
 
   it('SharedBinary - alloc fills in place: writable until sealed, zeroed, read view over the same bytes', () => {
@@ -100,8 +103,9 @@ describe('shared binaries: the handle', () => {
     expect(() => SharedBinary.alloc(10, () => { throw new Error('fill failed'); })).toThrow('fill failed');
     expect(live()).toBe(before); // released when the fill throws
     expect(() => SharedBinary.alloc(-1)).toThrow(/expected a length of 0 or more bytes, got: -1/);
-    expect(SharedBinary.alloc(0).bytes.length).toBe(0);
-    for (const x of [b, filled]) x.release();
+    const empty = SharedBinary.alloc(0);
+    expect(empty.bytes.length).toBe(0);
+    for (const x of [b, filled, empty]) x.release();
   });
 
   it('SharedBinary - release: reading or sending a released binary throws ReleasedBinaryError; nothing is sent', async () => {
@@ -409,6 +413,7 @@ describe('shared binaries: plain Uint8Arrays and limits', () => {
 
   it('shared binaries - allocations and releases racing on every thread leave a consistent heap', async () => {
     const baseline = system.sharedMemoryInfo();
+    expect(baseline.liveBinaries).toBe(0); // the tests before released everything they made
     const probes = [0, 1, 2, 1, 2].map((scheduler) => system.spawnOpt(BinaryProbe, [], { scheduler }));
     for (let round = 0; round < 20; round++) {
       for (const p of probes) system.send(p, { cmd: 'alloc', from: me.self, size: 1000 + round * 7919, byte: round });
