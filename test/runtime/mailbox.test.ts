@@ -59,8 +59,10 @@ describe('mailbox', () => {
         let markArrival = 0;
         for (const o of ops) {
           if (o.op === 'push') {
-            mb.push(o.v);
-            model.push([arrivals++, o.v]);
+            // Unique values: a take must be attributable to one message.
+            const v = arrivals * 1000 + o.v;
+            mb.push(v);
+            model.push([arrivals++, v]);
           } else if (o.op === 'mark') {
             mark = mb.mark();
             markArrival = arrivals;

@@ -60,7 +60,8 @@ describe('threads', () => {
   });
 
   it('threads - a message larger than the ring still arrives, in order with the others', async () => {
-    const small = await start({ logLevel: 'silent', schedulers: 1, ringBytes: 64 * 1024 });
+    // binaryThreshold Infinity: the 1 MiB array must cross as ring chunks both ways, not through the binary heap.
+    const small = await start({ logLevel: 'silent', schedulers: 1, ringBytes: 64 * 1024, binaryThreshold: Infinity });
     try {
       const inbox = small.inbox();
       const echo = small.spawnOpt(Echo, [], { scheduler: 1 });
