@@ -1,11 +1,11 @@
 /**
  * `npm run bench:compare [-- ID …]`: in one run, the runtime workloads (R1, R3, R3-spawn, R4,
- * R5, R6 when registered, R7) on postbox, then the same work on nact (R1, R3, R4 same-thread)
- * and on Erlang/OTP (bench/erlang/*.erl, when `erl` is installed). Writes the other runtimes'
+ * R5, R6 when registered, R7), each on postbox, then the same work on nact (R1, R3, R4
+ * same-thread) and on Erlang/OTP (bench/erlang/*.erl, when `erl` is installed). Writes the other runtimes'
  * figures as baselines of the postbox rows into bench/results/latest.json, the tables into
  * docs/benchmarks.md and the charts into docs/charts/.
  *
- *   postbox workloads (this process) -> nact (this process) -> erl VMs (child processes, one per job)
+ *   for each id: postbox workload (this process) -> nact (this process) -> erl VM(s) (child processes)
  *        \____________________ attachBaselines ___________________/
  *                                    -> latest.json, docs/benchmarks.md, docs/charts/*.svg
  *
@@ -13,7 +13,7 @@
  */
 import { rm, mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { COMPARED_IDS, ERLANG, attachBaselines, compareCharts, compareSection } from './comparison.js';
 import { compileErlang, ERLANG_JOBS, erlangRows, findErlang, runErlangJob } from './erlang/runner.js';
@@ -30,69 +30,74 @@ function show(prefix: string, rows: ResultRow[]): void {
   }
 }
 
-async function runPostbox(ids: string[], notes: string[]): Promise<ResultRow[]> {
+/** The postbox workloads registered under `id` (R1 and R4 have same- and cross-thread ones). */
+async function runPostbox(id: string, notes: string[]): Promise<ResultRow[]> {
+  const selected = workloads.filter((w) => w.id === id);
+  if (selected.length === 0) {
+    notes.push(`${id}: no postbox workload with this id is registered in bench/workloads/index.ts; skipped.`);
+    console.log(`# ${id}: not registered, skipped`);
+  }
   const rows: ResultRow[] = [];
-  for (const id of ids) {
-    const selected = workloads.filter((w) => w.id === id);
-    if (selected.length === 0) {
-      notes.push(`${id}: no postbox workload with this id is registered in bench/workloads/index.ts; skipped.`);
-      console.log(`# ${id}: not registered, skipped`);
-      continue;
-    }
-    for (const w of selected) {
-      console.log(`# postbox ${w.id}: ${w.title}`);
-      const got = await w.run();
-      show('postbox', got);
-      rows.push(...got);
-    }
+  for (const w of selected) {
+    console.log(`# postbox ${w.id}: ${w.title}`);
+    const got = await w.run();
+    show('postbox', got);
+    rows.push(...got);
   }
   return rows;
 }
 
-async function runNact(ids: string[]): Promise<ResultRow[]> {
-  const rows: ResultRow[] = [];
-  for (const [id, run] of [['R1', nactPingPong], ['R3', nactRing], ['R4', nactFanIn]] as const) {
-    if (!ids.includes(id)) continue;
-    console.log(`# nact ${id}`);
-    const row = await run();
-    show('nact', [row]);
-    rows.push(row);
-  }
-  return rows;
+const NACT_RUNS: Record<string, () => Promise<ResultRow>> = { R1: nactPingPong, R3: nactRing, R4: nactFanIn };
+
+async function runNact(id: string): Promise<ResultRow[]> {
+  const run = NACT_RUNS[id];
+  if (!run) return [];
+  console.log(`# nact ${id}`);
+  const row = await run();
+  show('nact', [row]);
+  return [row];
 }
 
-interface ErlangResult {
-  rows: ResultRow[];
+/** The Erlang side: compiled once, then run job by job; collects rows, versions, schedulers. */
+class ErlangSide {
+  readonly rows: ResultRow[] = [];
+  readonly schedulers: number[] = [];
   otp?: string;
   erts?: string;
-  schedulers: number[];
-}
 
-async function runErlang(ids: string[], notes: string[]): Promise<ErlangResult> {
-  const erlang = findErlang();
-  if (!erlang) {
-    const msg = 'erl/erlc not found on PATH: the Erlang/OTP baselines are skipped (`npm run bench:setup` installs Erlang).';
-    console.warn(`# ${msg}`);
-    notes.push(msg);
-    return { rows: [], schedulers: [] };
+  private constructor(
+    private readonly erl: string,
+    private readonly dir: string,
+  ) {}
+
+  /** Compiles bench/erlang/ into a temporary directory, or undefined (with a note) without Erlang. */
+  static async open(notes: string[]): Promise<ErlangSide | undefined> {
+    const erlang = findErlang();
+    if (!erlang) {
+      const msg = 'erl/erlc not found on PATH: the Erlang/OTP baselines are skipped (`npm run bench:setup` installs Erlang).';
+      console.warn(`# ${msg}`);
+      notes.push(msg);
+      return undefined;
+    }
+    return new ErlangSide(erlang.erl, await compileErlang(erlang.erlc));
   }
-  const dir = await compileErlang(erlang.erlc);
-  const result: ErlangResult = { rows: [], schedulers: [] };
-  try {
-    for (const job of ERLANG_JOBS.filter((j) => j.ids.some((id) => ids.includes(id)))) {
+
+  async run(id: string): Promise<void> {
+    for (const job of ERLANG_JOBS.filter((j) => j.ids.includes(id))) {
       console.log(`# erlang ${job.module} ${job.args.join(' ')} (+S ${job.schedulers})`);
-      const out = await runErlangJob(erlang.erl, dir, job, DEFAULT_RUNS);
+      const out = await runErlangJob(this.erl, this.dir, job, DEFAULT_RUNS);
       const rows = erlangRows(out);
       show('erlang', rows);
-      result.rows.push(...rows);
-      result.otp = out.otp;
-      result.erts = out.erts;
-      if (!result.schedulers.includes(out.schedulers)) result.schedulers.push(out.schedulers);
+      this.rows.push(...rows);
+      this.otp = out.otp;
+      this.erts = out.erts;
+      if (!this.schedulers.includes(out.schedulers)) this.schedulers.push(out.schedulers);
     }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
   }
-  return result;
+
+  async close(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true });
+  }
 }
 
 function nactVersion(): string | undefined {
@@ -132,24 +137,39 @@ async function main(): Promise<void> {
   }
   const ids = wanted.length ? COMPARED_IDS.filter((id) => wanted.includes(id)) : COMPARED_IDS;
   const notes: string[] = [];
+  const loadAtStart = loadavg()[0]!;
 
-  let rows = await runPostbox(ids, notes);
-  const nact = await runNact(ids);
-  // Erlang runs only what postbox ran: a figure with nothing to compare against is left out.
-  const ran = new Set(rows.map((r) => r.id));
-  const erlang = await runErlang(ids.filter((id) => ran.has(id)), notes);
-  rows = attachBaselines(rows, erlang.rows, ERLANG);
+  // Workload by workload, each runtime in turn: the figures set against each other are measured
+  // minutes apart at most, so a shared machine's load drifts less between them.
+  let rows: ResultRow[] = [];
+  const nact: ResultRow[] = [];
+  const erlang = await ErlangSide.open(notes);
+  try {
+    for (const id of ids) {
+      const mine = await runPostbox(id, notes);
+      rows.push(...mine);
+      // A figure with nothing to compare it against is left out.
+      if (mine.length === 0) continue;
+      nact.push(...(await runNact(id)));
+      await erlang?.run(id);
+    }
+  } finally {
+    await erlang?.close();
+  }
+  rows = attachBaselines(rows, erlang?.rows ?? [], ERLANG);
   rows = attachBaselines(rows, nact, NACT_NAME);
+  const ran = new Set(rows.map((r) => r.id));
 
   const version = nactVersion();
   const info: CompareInfo = {
     date: new Date().toISOString(),
     node: process.version,
     cpus: availableParallelism(),
-    ...(erlang.otp ? { otp: erlang.otp, erts: erlang.erts, erlangSchedulers: erlang.schedulers.sort((a, b) => a - b) } : {}),
+    ...(erlang?.otp ? { otp: erlang.otp, erts: erlang.erts, erlangSchedulers: [...erlang.schedulers].sort((a, b) => a - b) } : {}),
     postboxThreads: [...new Set(rows.map((r) => r.threads))].sort((a, b) => a - b),
     ...(version ? { jsActors: `${NACT_NAME} ${version}` } : {}),
     runs: DEFAULT_RUNS,
+    load: { start: Number(loadAtStart.toFixed(2)), end: Number(loadavg()[0]!.toFixed(2)) },
     ids: [...ran],
     notes,
   };

@@ -82,6 +82,7 @@ export function compareSection(file: ResultsFile, charts: string[]): string {
       (info.erlangSchedulers?.length ? `Erlang with \`+S ${info.erlangSchedulers.join('` or `+S ')}\` schedulers` : 'Erlang not run') +
       (info.jsActors ? `, ${info.jsActors}` : '') +
       `. Each figure is the median of ${info.runs} timed runs after a warm-up.` +
+      (info.load ? ` One-minute load average ${info.load.start} at the start, ${info.load.end} at the end.` : '') +
       (COMPARED_IDS.every((id) => (info.ids ?? COMPARED_IDS).includes(id)) ? '' : ` This run measured ${info.ids.join(', ')}; other rows are from earlier runs.`)
     : 'Not measured yet: run `npm run bench:compare`.';
   const lines = [

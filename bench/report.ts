@@ -34,6 +34,8 @@ export interface CompareInfo {
   jsActors?: string;
   /** Timed runs per figure (after a warm-up). */
   runs: number;
+  /** One-minute load average at the start and the end of the run (a shared machine's noise). */
+  load?: { start: number; end: number };
   /** The workload ids this run measured (other compared rows come from earlier runs). */
   ids: string[];
   /** What was skipped and why. */
