@@ -112,12 +112,16 @@ function seriesOrder(names: string[]): string[] {
   return [...new Set(names)];
 }
 
-const LEGEND_ITEM_WIDTH = 130;
 const LEGEND_ROW_HEIGHT = 16;
 
-/** Rows the legend of `count` series takes in `width` pixels. */
-function legendRows(count: number, width: number): number {
-  return Math.max(1, Math.ceil(count / Math.max(1, Math.floor(width / LEGEND_ITEM_WIDTH))));
+/** Width of one legend entry: room for the longest name at about 6.2 px a character. */
+function legendItemWidth(series: string[]): number {
+  return Math.max(110, Math.ceil(Math.max(0, ...series.map((s) => s.length)) * 6.2) + 34);
+}
+
+/** Rows the legend of these series takes in `width` pixels. */
+function legendRows(series: string[], width: number): number {
+  return Math.max(1, Math.ceil(series.length / Math.max(1, Math.floor(width / legendItemWidth(series)))));
 }
 
 /** Whether a line series is drawn dashed (the scanning and copying variants). */
@@ -127,10 +131,11 @@ function dashed(name: string): boolean {
 
 /** Legend entries: a square per bar series, or a short line (dashed like its series) per line series. */
 function legend(series: string[], x: number, y: number, width: number, kind: 'bar' | 'line'): string {
-  const perRow = Math.max(1, Math.floor(width / LEGEND_ITEM_WIDTH));
+  const itemWidth = legendItemWidth(series);
+  const perRow = Math.max(1, Math.floor(width / itemWidth));
   return series
     .map((name, i) => {
-      const lx = x + (i % perRow) * LEGEND_ITEM_WIDTH;
+      const lx = x + (i % perRow) * itemWidth;
       const ly = y + Math.floor(i / perRow) * LEGEND_ROW_HEIGHT;
       const colour = seriesColour(name, i);
       const mark =
@@ -161,7 +166,7 @@ export function barChart(spec: BarChartSpec): string {
   // Room for the longest group label at about 6.2 px a character (11 px sans-serif).
   const left = Math.max(120, Math.ceil(Math.max(0, ...spec.groups.map((g) => g.label.length)) * 6.2) + 16);
   const right = 70;
-  const top = 44 + legendRows(series.length, width - left - right) * LEGEND_ROW_HEIGHT;
+  const top = 44 + legendRows(series, width - left - right) * LEGEND_ROW_HEIGHT;
   const barHeight = 14;
   const groupGap = 12;
   const plotWidth = width - left - right;
@@ -209,7 +214,7 @@ export function lineChart(spec: LineChartSpec): string {
   const width = 640;
   const left = 70;
   const right = 30;
-  const top = 44 + legendRows(spec.series.length, width - left - right) * LEGEND_ROW_HEIGHT;
+  const top = 44 + legendRows(spec.series.map((s) => s.name), width - left - right) * LEGEND_ROW_HEIGHT;
   const bottom = 60;
   const height = top + 300 + bottom;
   const plotWidth = width - left - right;
