@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Pid } from '../../runtime/pid.js';
+import { nextMessage } from '../support/workers.js';
 import {
   COUNT,
   HASH,
@@ -361,21 +362,6 @@ describe('SharedNameTable - threads', () => {
     return answer as Promise<T>;
   }
 
-  /** The next message from `worker`, rejecting on error, exit or after `ms`. */
-  function nextMessage(worker: Worker, ms: number): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => finish(() => reject(new Error(`no message from worker within ${ms} ms`))), ms);
-      const onMessage = (message: unknown): void => finish(() => resolve(message));
-      const onError = (error: Error): void => finish(() => reject(error));
-      const onExit = (code: number): void => finish(() => reject(new Error(`worker exited with code ${code}`)));
-      function finish(settle: () => void): void {
-        clearTimeout(timer);
-        worker.off('message', onMessage).off('error', onError).off('exit', onExit);
-        settle();
-      }
-      worker.on('message', onMessage).on('error', onError).on('exit', onExit);
-    });
-  }
 
   const ownerOf = (found: Pid | undefined): Owner => (found === undefined ? null : [found.node, found.scheduler, found.serial]);
 
