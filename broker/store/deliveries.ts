@@ -3,8 +3,10 @@
  * write transaction (kv-store.ts opens it).
  *
  *   publish ──► ready ──claim──► inFlight ──ack──► acked ──sweep──► (gone)
- *                 ▲                 │  │
- *                 └─fail/deadline───┘  └─fail or deadline at maxAttempts──► dead ──redrive──► ready
+ *                 ▲ ▲               │ │  │
+ *                 │ └──handBack─────┘ │  └─fail or deadline at maxAttempts──► dead ──redrive──► ready
+ *                 └─fail/deadline─────┘
+ *   (handBack: the attempt was never made, so it is not counted)
  *   ready or inFlight past the message's expiresAt ──claim──► (gone, counted expired)
  *
  * Every ready or in-flight delivery has exactly one `due` entry (at its due time or its
@@ -13,7 +15,7 @@
 import { KEY_MAX, prefixEnd, type Key, type KvTx } from './engine.js';
 import { bump } from './counters.js';
 import { formatAckId, k, laneOf, parseAckId, type DeliveryRow, type StoredMessage } from './schema.js';
-import type { AckOutcome, DeadLetter, DeliveryLease, FailOutcome, MessageRecord, Millis, SubscriptionRecord } from './types.js';
+import type { AckOutcome, DeadLetter, DeliveryLease, FailOutcome, MessageRecord, Millis, ReleaseOutcome, SubscriptionRecord } from './types.js';
 
 /** Adds a ready delivery of a just-published message (the message row is written by the caller). */
 export function enqueue(tx: KvTx, sub: SubscriptionRecord, lane: string, topic: string, messageId: string, now: Millis): void {
@@ -51,7 +53,7 @@ export function claim(tx: KvTx, lane: string, now: Millis, max: number, leaseMs:
       if (stored.record.expiresAt <= now) {
         tx.remove(k.delivery(subId, messageId));
         bump(tx, row.topic, subId, wasInFlight ? { inFlight: -1, expired: 1 } : { pending: -1, expired: 1 });
-        release(tx, row.topic, messageId);
+        releaseMessage(tx, row.topic, messageId);
         continue;
       }
       if (wasInFlight) {
@@ -83,7 +85,7 @@ export function ack(tx: KvTx, subscriptionId: string, ackId: string, now: Millis
   tx.put(k.delivery(subscriptionId, messageId), { state: 'acked', topic: row.topic, attempt: row.attempt, ackedAt: now } satisfies DeliveryRow);
   tx.put(k.acked(now, subscriptionId, messageId), 1);
   bump(tx, row.topic, subscriptionId, { inFlight: -1, delivered: 1 });
-  release(tx, row.topic, messageId);
+  releaseMessage(tx, row.topic, messageId);
   return 'acked';
 }
 
@@ -103,6 +105,23 @@ export function fail(tx: KvTx, subscriptionId: string, ackId: string, error: str
   tx.put(k.due(lane, retryAt, subscriptionId, messageId), 1);
   bump(tx, row.topic, subscriptionId, { inFlight: -1, pending: 1 });
   return 'retry';
+}
+
+/**
+ * Makes the in-flight attempt named by `ackId` ready again at `retryAt` as if it had not been
+ * claimed: the attempt number goes back, so the next claim hands out the same number (and
+ * the same ackId text, which is harmless: whoever handed it back holds it no more).
+ */
+export function handBack(tx: KvTx, subscriptionId: string, ackId: string, retryAt: Millis): ReleaseOutcome {
+  const found = leaseOf(tx, subscriptionId, ackId);
+  if (found.outcome !== 'current') return found.outcome;
+  const { row, messageId, sub } = found;
+  const lane = laneOf(sub);
+  tx.remove(k.due(lane, row.deadline, subscriptionId, messageId));
+  tx.put(k.delivery(subscriptionId, messageId), { state: 'ready', topic: row.topic, attempt: row.attempt - 1, dueAt: retryAt, lastError: row.lastError } satisfies DeliveryRow);
+  tx.put(k.due(lane, retryAt, subscriptionId, messageId), 1);
+  bump(tx, row.topic, subscriptionId, { inFlight: -1, pending: 1 });
+  return 'released';
 }
 
 /** Dead letters of a subscription, oldest first. */
@@ -145,7 +164,7 @@ export function dropAll(tx: KvTx, sub: SubscriptionRecord): void {
     else if (row.state === 'inFlight') tx.remove(k.due(lane, row.deadline, sub.id, messageId));
     else if (row.state === 'dead') tx.remove(k.dead(sub.id, row.deadAt, messageId));
     else tx.remove(k.acked(row.ackedAt, sub.id, messageId));
-    if (row.state !== 'acked') release(tx, sub.topic, messageId);
+    if (row.state !== 'acked') releaseMessage(tx, sub.topic, messageId);
   }
 }
 
@@ -182,7 +201,7 @@ function bury(tx: KvTx, sub: SubscriptionRecord, messageId: string, topic: strin
 }
 
 /** One delivery of the message ended for good; the last one deletes the message. */
-function release(tx: KvTx, topic: string, messageId: string): void {
+function releaseMessage(tx: KvTx, topic: string, messageId: string): void {
   const stored = tx.get<StoredMessage>(k.message(topic, messageId));
   if (!stored) return;
   if (stored.open <= 1) tx.remove(k.message(topic, messageId));

@@ -19,11 +19,13 @@ import type {
   DeliveryLease,
   FailOutcome,
   Lane,
+  LeaseRelease,
   MessageRecord,
   MessageStore,
   Millis,
   NewMessage,
   PublishResult,
+  ReleaseOutcome,
   SubscriptionRecord,
   SubscriptionStats,
   TopicPage,
@@ -223,6 +225,10 @@ export class KvMessageStore implements MessageStore {
 
   async fail(subscriptionId: string, ackId: string, failure: { error: string; retryAt: Millis; now: Millis }): Promise<FailOutcome> {
     return this.#write((tx) => deliveries.fail(tx, subscriptionId, ackId, failure.error, failure.retryAt, failure.now));
+  }
+
+  async release(items: readonly LeaseRelease[]): Promise<ReleaseOutcome[]> {
+    return this.#write((tx) => items.map((item) => deliveries.handBack(tx, item.subscriptionId, item.ackId, item.retryAt)));
   }
 
   async listDeadLetters(subscriptionId: string, limit: number): Promise<DeadLetter[]> {

@@ -54,7 +54,7 @@ export class StoreOperationError extends Error {
 const OPS: ReadonlySet<string> = new Set<StoreOp>([
   'createTopic', 'getTopic', 'listTopics', 'deleteTopic', 'topicStats',
   'createSubscription', 'getSubscription', 'activateSubscription', 'deleteSubscription', 'listSubscriptions', 'subscriptionStats',
-  'publish', 'claimDue', 'nextDueAt', 'ack', 'fail', 'listDeadLetters', 'redrive', 'sweep',
+  'publish', 'claimDue', 'nextDueAt', 'ack', 'fail', 'release', 'listDeadLetters', 'redrive', 'sweep',
   'createKey', 'getKey', 'findKeyByHash', 'listKeys', 'deleteKey',
 ]);
 

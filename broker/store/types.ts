@@ -171,6 +171,17 @@ export type AckOutcome = 'acked' | 'stale' | 'unknown';
 /** `retry`: pending again, due at `retryAt`. `dead`: maxAttempts reached, now a dead letter. */
 export type FailOutcome = 'retry' | 'dead' | 'stale' | 'unknown';
 
+/** One claimed attempt handed back unused (see MessageStore.release). */
+export interface LeaseRelease {
+  readonly subscriptionId: string;
+  readonly ackId: string;
+  /** When the delivery is due again. */
+  readonly retryAt: Millis;
+}
+
+/** `released`: pending again, due at `retryAt`, the attempt not counted. `stale`/`unknown`: as for ack. */
+export type ReleaseOutcome = 'released' | 'stale' | 'unknown';
+
 export interface DeadLetter {
   readonly message: MessageRecord;
   readonly attempts: number;
@@ -238,6 +249,14 @@ export interface MessageStore {
   ack(subscriptionId: string, ackIds: readonly string[], now: Millis): Promise<AckOutcome[]>;
   /** Records a failed attempt: due again at `retryAt`, or dead at maxAttempts with `error`. */
   fail(subscriptionId: string, ackId: string, failure: { error: string; retryAt: Millis; now: Millis }): Promise<FailOutcome>;
+  /**
+   * Hands claimed attempts back unused, in one write: each is pending again at its `retryAt`
+   * and its attempt is not counted (no `failed`, the next claim gets the same attempt number).
+   * For a consumer that held a delivery back without trying the endpoint (an open circuit
+   * breaker, a full bulkhead): SPEC §3 "time held back by an open circuit breaker is not an
+   * attempt". One outcome per item, same order.
+   */
+  release(items: readonly LeaseRelease[]): Promise<ReleaseOutcome[]>;
   /** Dead letters of a subscription, oldest dead first. */
   listDeadLetters(subscriptionId: string, limit: number): Promise<DeadLetter[]>;
   /** Moves every dead letter back to pending (due at `now`, attempts from 1 again). */

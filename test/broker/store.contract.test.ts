@@ -316,6 +316,30 @@ describe.each(backends)('store contract ($name)', ({ make }) => {
       await expect(store.claimDue({ lane: laneOf(sub.id), now: T0, max: 1, leaseMs: 0 })).rejects.toThrow(/leaseMs/);
     });
 
+    it('store - release hands an attempt back uncounted: same attempt number next time, no failure', async () => {
+      const sub = await oneSub({ maxAttempts: 1 });
+      const m = message();
+      await store.publish('t', [m], T0);
+      const [first] = await store.claimDue({ lane: laneOf(sub.id), now: T0, max: 1 });
+      expect(await store.subscriptionStats(sub.id)).toMatchObject({ pending: 0, inFlight: 1 });
+      const other = { subscriptionId: sub.id, ackId: `1:${m.id}x`, retryAt: T0 };
+      expect(await store.release([{ subscriptionId: sub.id, ackId: first.ackId, retryAt: T0 + 500 }, other])).toEqual(['released', 'unknown']);
+      expect(await store.release([{ subscriptionId: sub.id, ackId: first.ackId, retryAt: T0 }])).toEqual(['unknown']);
+      expect(await store.subscriptionStats(sub.id)).toEqual({ pending: 1, inFlight: 0, delivered: 0, failed: 0, deadLettered: 0, expired: 0 });
+      expect(await store.nextDueAt(laneOf(sub.id))).toBe(T0 + 500);
+      expect(await store.claimDue({ lane: laneOf(sub.id), now: T0 + 499, max: 1 })).toEqual([]);
+      // Released any number of times, a maxAttempts-1 delivery still gets its one real attempt.
+      for (let i = 0; i < 3; i++) {
+        const [again] = await store.claimDue({ lane: laneOf(sub.id), now: T0 + 500, max: 1 });
+        expect(again).toMatchObject({ attempt: 1, redelivered: false });
+        expect(await store.release([{ subscriptionId: sub.id, ackId: again.ackId, retryAt: T0 + 500 }])).toEqual(['released']);
+      }
+      const [last] = await store.claimDue({ lane: laneOf(sub.id), now: T0 + 500, max: 1 });
+      expect(await store.ack(sub.id, [first.ackId], T0 + 501)).toEqual(['acked']); // same attempt, same ackId text
+      expect(await store.release([{ subscriptionId: sub.id, ackId: last.ackId, retryAt: T0 }])).toEqual(['stale']);
+      expect(await store.topicStats('t')).toMatchObject({ pending: 0, delivered: 1, failed: 0 });
+    });
+
     it('store - push subscriptions share the push lane; pull ones have their own', async () => {
       await store.createTopic(topic('t'));
       const hookA = subscription('t', { protocol: 'http', status: 'active' });
@@ -411,12 +435,13 @@ describe.each(backends)('store contract ($name)', ({ make }) => {
   it('store - counters stay consistent with the deliveries under random operations', async () => {
     // A small model: every published message reaches each subscription exactly once as
     // exactly one of pending | inFlight | delivered | deadLettered | expired, nothing invented.
-    type Op = { kind: 'publish'; ttl: number | null } | { kind: 'claim'; max: number } | { kind: 'ack' } | { kind: 'fail' } | { kind: 'tick'; ms: number } | { kind: 'redrive' };
+    type Op = { kind: 'publish'; ttl: number | null } | { kind: 'claim'; max: number } | { kind: 'ack' } | { kind: 'fail' } | { kind: 'release' } | { kind: 'tick'; ms: number } | { kind: 'redrive' };
     const opArb: fc.Arbitrary<Op> = fc.oneof(
       fc.record({ kind: fc.constant('publish' as const), ttl: fc.option(fc.integer({ min: 1, max: 500 })) }),
       fc.record({ kind: fc.constant('claim' as const), max: fc.integer({ min: 1, max: 3 }) }),
       fc.constant({ kind: 'ack' as const }),
       fc.constant({ kind: 'fail' as const }),
+      fc.constant({ kind: 'release' as const }),
       fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 200 }) }),
       fc.constant({ kind: 'redrive' as const }),
     );
@@ -451,6 +476,9 @@ describe.each(backends)('store contract ($name)', ({ make }) => {
           } else if (op.kind === 'fail' && held.length > 0) {
             const [ackId] = held.splice(0, 1);
             await store.fail(sub.id, ackId, { error: 'x', retryAt: now + 50, now });
+          } else if (op.kind === 'release' && held.length > 0) {
+            const [ackId] = held.splice(0, 1);
+            await store.release([{ subscriptionId: sub.id, ackId, retryAt: now + 20 }]);
           } else if (op.kind === 'tick') {
             now += op.ms;
           } else if (op.kind === 'redrive') {
