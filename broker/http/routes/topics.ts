@@ -23,6 +23,7 @@ export function registerTopicRoutes(app: FastifyInstance, ctx: RouteContext): vo
   app.post('/v1/topics', { config: { access: ADMIN_ONLY }, bodyLimit: SMALL_BODY_LIMIT }, async (request, reply) => {
     const body = expectObject(request.body, '');
     rejectUnknownFields(body, TOPIC_FIELDS, '');
+    if (own(body, 'name') === undefined) throw invalidRequest('name', 'is required');
     const name = topicName(own(body, 'name'));
     const record: TopicRecord = { name, options: readOptions(body), createdAt: ctx.now() };
     const result = await ctx.broker.createTopic(record);
