@@ -1,0 +1,130 @@
+/**
+ * Fault injection and load shape, on a real actor system with two schedulers: killing a delivery
+ * task, a retriever or the dispatcher mid-traffic loses nothing (at-least-once: leases stay in
+ * flight in the store and come back at their deadline), and the permit count grows with a
+ * backlog and shrinks when idle.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Supervisor } from '../../../actors/index.js';
+import { deliveryStats } from '../../../broker/delivery/index.js';
+import { isDownMessage, type Pid } from '../../../runtime/index.js';
+import { assertReceive } from '../../support/receive.js';
+import { eventually, Hook, Slice } from './support.js';
+
+let slice: Slice | undefined;
+let hooks: Hook[] = [];
+
+afterEach(async () => {
+  await slice?.stop();
+  slice = undefined;
+  for (const h of hooks.splice(0)) await h.close();
+});
+
+async function hook(...args: Parameters<typeof Hook.start>): Promise<Hook> {
+  const h = await Hook.start(...args);
+  hooks.push(h);
+  return h;
+}
+
+async function child(sup: Pid, id: string): Promise<Pid> {
+  const c = (await Supervisor.whichChildren(slice!.system, sup)).find((x) => x.id === id);
+  if (!c?.pid) throw new Error(`no running child ${id}`);
+  return c.pid;
+}
+
+/** Kills `pid` and waits until it is gone. */
+async function kill(pid: Pid): Promise<void> {
+  const me = slice!.system.inbox();
+  try {
+    const ref = me.monitor(pid);
+    slice!.system.exit(pid, 'kill');
+    await assertReceive(me, (m) => isDownMessage(m) && m.ref.equals(ref), 5_000);
+  } finally {
+    me.close();
+  }
+}
+
+describe('delivery faults', () => {
+  it('faults - a delivery task killed mid-request loses nothing: the lease comes back at its deadline', async () => {
+    const h = await hook((r) => (r.body.attempt === 1 ? 'hold' : 200));
+    slice = await Slice.start({ store: { backend: 'memory' }, schedulers: 1, delivery: { schedulers: [1], deliveryTimeoutMs: 300, leaseMarginMs: 300 } });
+    await slice.topic('k');
+    const sub = await slice.subscribe('k', h.url, h.secret);
+    const [id] = await slice.publish('k', [{ json: 'precious' }]);
+    await eventually(() => h.held.length === 1, 'the first attempt reached the endpoint');
+    const { tasks } = await deliveryStats(slice.system);
+    const task = tasks.find((t) => t.messageId === id);
+    expect(task).toMatchObject({ subscriptionId: sub.id, attempt: 1 });
+    expect(task!.pid.scheduler).toBe(1);
+    await kill(task!.pid);
+    h.releaseHeld(200); // the endpoint answers, but nobody is left to acknowledge
+
+    await slice.until(sub.id, (s) => s.delivered === 1, 'redelivered and acknowledged');
+    expect(h.notifications().map((n) => [n.id, n.attempt])).toEqual([[id, 1], [id, 2]]);
+    // The killed attempt counts as failed (it may have reached the endpoint), nothing is dead.
+    expect(await slice.stats(sub.id)).toMatchObject({ pending: 0, inFlight: 0, delivered: 1, failed: 1, deadLettered: 0 });
+    expect((await deliveryStats(slice.system)).tasks).toEqual([]);
+  });
+
+  it('faults - killing retrievers and the dispatcher mid-traffic loses nothing', async () => {
+    const h = await hook();
+    slice = await Slice.start({
+      store: { backend: 'memory' },
+      schedulers: 1,
+      delivery: { schedulers: [0, 1], retrievers: 3, claimBatch: 5, minPermits: 2, deliveryTimeoutMs: 300, leaseMarginMs: 300 },
+    });
+    await slice.topic('k');
+    const sub = await slice.subscribe('k', h.url, h.secret);
+    const ids: string[] = [];
+    const retrievers = await child(slice.delivery, 'retrievers');
+    for (let round = 0; round < 6; round++) {
+      ids.push(...(await slice.publish('k', Array.from({ length: 50 }, (_, i) => ({ json: { round, i } })))));
+      if (round === 3) await kill(await child(slice.delivery, 'dispatcher'));
+      else await kill(await child(await child(slice.delivery, 'retrievers'), `retriever-${round % 3}`));
+    }
+    await slice.until(sub.id, (s) => s.delivered === ids.length, `all ${ids.length} delivered`, 20_000);
+    // At least once: every message arrived; repeats only with a later attempt number.
+    const got = h.notifications();
+    expect(new Set(got.map((n) => n.id))).toEqual(new Set(ids));
+    const seen = new Set<string>();
+    for (const n of got) {
+      const key = `${n.id}/${n.attempt}`;
+      expect(seen.has(key)).toBe(false);
+      seen.add(key);
+    }
+    expect(await slice.stats(sub.id)).toMatchObject({ pending: 0, inFlight: 0, delivered: ids.length, deadLettered: 0 });
+    // The supervisor put everything back.
+    expect(await child(slice.delivery, 'retrievers')).not.toEqual(retrievers);
+    expect((await Supervisor.whichChildren(slice.system, await child(slice.delivery, 'retrievers'))).every((c) => c.pid)).toBe(true);
+  });
+
+  it('permits - grow with a backlog and shrink back to the minimum when idle', async () => {
+    const h = await hook(() => 'hold');
+    slice = await Slice.start({
+      store: { backend: 'memory' },
+      delivery: { minPermits: 2, maxPermits: 32, claimBatch: 4, perEndpointConcurrency: 64, maxQueuedPerEndpoint: 64, deliveryTimeoutMs: 5_000 },
+    });
+    await slice.topic('p');
+    const sub = await slice.subscribe('p', h.url, h.secret);
+    const ids = await slice.publish('p', Array.from({ length: 100 }, (_, i) => ({ json: i })));
+    // Nothing completes while the endpoint holds its answers: each claim comes back full and
+    // the limit doubles until it reaches the maximum.
+    await eventually(() => h.held.length === 32, '32 requests held (the maximum of permits)');
+    const during = await deliveryStats(slice.system);
+    expect(during.permits).toMatchObject({ limit: 32, inUse: 32, min: 2, max: 32 });
+    expect(during.tasks).toHaveLength(32);
+    // Answer everything as it comes until all is delivered.
+    h.answer = () => 200;
+    h.releaseHeld(200);
+    await slice.until(sub.id, (s) => s.delivered === 100, 'all delivered');
+    expect(new Set(h.notifications().map((n) => n.id))).toEqual(new Set(ids));
+    // Idle claims halve the limit down to the minimum.
+    let last = during.permits;
+    const deadline = Date.now() + 10_000;
+    while (last.limit !== 2 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      last = (await deliveryStats(slice.system)).permits;
+    }
+    expect(last).toMatchObject({ limit: 2, inUse: 0 });
+  });
+});
