@@ -63,6 +63,9 @@ describe('delivery faults', () => {
     expect(h.notifications().map((n) => [n.id, n.attempt])).toEqual([[id, 1], [id, 2]]);
     // The killed attempt counts as failed (it may have reached the endpoint), nothing is dead.
     expect(await slice.stats(sub.id)).toMatchObject({ pending: 0, inFlight: 0, delivered: 1, failed: 1, deadLettered: 0 });
+    // The task that acknowledged reports to the dispatcher just after its store write.
+    const deadline = Date.now() + 5_000;
+    while ((await deliveryStats(slice.system)).tasks.length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect((await deliveryStats(slice.system)).tasks).toEqual([]);
   });
 
@@ -96,6 +99,26 @@ describe('delivery faults', () => {
     // The supervisor put everything back.
     expect(await child(slice.delivery, 'retrievers')).not.toEqual(retrievers);
     expect((await Supervisor.whichChildren(slice.system, await child(slice.delivery, 'retrievers'))).every((c) => c.pid)).toBe(true);
+  });
+
+  it('bulkhead - an endpoint that hangs holds at most its share; a healthy one on the topic keeps receiving', async () => {
+    const stuck = await hook(() => 'hold');
+    const fine = await hook();
+    slice = await Slice.start({
+      store: { backend: 'memory' },
+      delivery: { minPermits: 4, maxPermits: 16, perEndpointConcurrency: 4, maxQueuedPerEndpoint: 4, deliveryTimeoutMs: 10_000, holdBackMs: 20 },
+    });
+    await slice.topic('b');
+    const a = await slice.subscribe('b', stuck.url, stuck.secret);
+    const b = await slice.subscribe('b', fine.url, fine.secret);
+    const ids = await slice.publish('b', Array.from({ length: 60 }, (_, i) => ({ json: i })));
+    await slice.until(b.id, (s) => s.delivered === 60, 'the healthy endpoint got all 60');
+    // Meanwhile the stuck endpoint answered nothing and never had more than 4 requests open.
+    expect(stuck.held.length).toBeLessThanOrEqual(4);
+    expect(new Set(fine.notifications().map((n) => n.id))).toEqual(new Set(ids));
+    const ep = (await deliveryStats(slice.system)).endpoints.find((e) => e.endpoint === stuck.url);
+    expect(ep).toMatchObject({ running: 4 });
+    expect(await slice.stats(a.id)).toMatchObject({ delivered: 0, failed: 0 });
   });
 
   it('permits - grow with a backlog and shrink back to the minimum when idle', async () => {
