@@ -86,8 +86,10 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   installJsonParser(app);
   app.decorateRequest('principal', null);
   app.decorateRequest('auditTarget', null);
+  app.decorateRequest('receivedAt', 0);
 
   app.addHook('onRequest', async (request) => {
+    request.receivedAt = now();
     const access = request.routeOptions.config.access;
     if (access === undefined || access === 'public') return; // 404, 405, health
     const principal = await ctx.auth.authenticate(request.headers.authorization);
@@ -102,7 +104,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
 
   app.addHook('onResponse', async (request, reply) => {
     logAccess(logger, request, reply);
-    logAudit(logger, request, reply, now() - reply.elapsedTime);
+    logAudit(logger, request, reply);
   });
 
   app.addHook('onClose', async () => ctx.topics.close());

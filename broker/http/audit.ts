@@ -30,10 +30,10 @@ export function logAccess(logger: Logger, request: FastifyRequest, reply: Fastif
   );
 }
 
-export function logAudit(logger: Logger, request: FastifyRequest, reply: FastifyReply, receivedAt: number): void {
+export function logAudit(logger: Logger, request: FastifyRequest, reply: FastifyReply): void {
   const route = request.routeOptions.url;
-  // Unknown routes and wrong methods change nothing and are in the access log.
-  if (!MUTATING.has(request.method) || route === undefined || reply.statusCode === 404 && errorCodeOf.get(request) === 'not_found' || reply.statusCode === 405) return;
+  // Unknown routes and wrong methods (routes without `access`) change nothing: access log only.
+  if (!MUTATING.has(request.method) || route === undefined || request.routeOptions.config.access === undefined) return;
   const principal = request.principal;
   const params = request.params as Record<string, string> | undefined;
   logger.info(
@@ -41,7 +41,7 @@ export function logAudit(logger: Logger, request: FastifyRequest, reply: Fastify
       kind: 'audit',
       who: principal === null ? null : { keyId: principal.id, name: principal.name, role: principal.role },
       what: { method: request.method, route, target: request.auditTarget ?? params?.topic ?? params?.id ?? null },
-      when: new Date(receivedAt).toISOString(),
+      when: new Date(request.receivedAt).toISOString(),
       outcome: { status: reply.statusCode, result: errorCodeOf.get(request) ?? 'ok' },
     },
     'audit',

@@ -18,6 +18,9 @@ declare module 'fastify' {
     principal: Principal | null;
     /** What the call acted on when the path does not say it (the id a create made). */
     auditTarget: string | null;
+    /** When the request arrived, by the app's clock (the audit line's `when`); 0 before the
+     * first hook ran (requests the router refused outright). */
+    receivedAt: number;
   }
   interface FastifyContextConfig {
     access?: Access;

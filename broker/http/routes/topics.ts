@@ -26,6 +26,7 @@ export function registerTopicRoutes(app: FastifyInstance, ctx: RouteContext): vo
     if (own(body, 'name') === undefined) throw invalidRequest('name', 'is required');
     const name = topicName(own(body, 'name'));
     const record: TopicRecord = { name, options: readOptions(body), createdAt: ctx.now() };
+    request.auditTarget = name;
     const result = await ctx.broker.createTopic(record);
     if (result.outcome === 'created') {
       reply.code(201);
