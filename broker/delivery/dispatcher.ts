@@ -17,7 +17,7 @@
  */
 import { GenServer, type From } from '../../actors/index.js';
 import type { Context, DownMessage, Pid, Ref } from '../../runtime/index.js';
-import { isDownMessage } from '../../runtime/index.js';
+import { isDownMessage, TIMEOUT } from '../../runtime/index.js';
 import type { LeaseRelease } from '../store/types.js';
 import { DeliveryGate, type GateActions, type Started } from './gate.js';
 import { HandBack } from './hand-back.js';
@@ -54,7 +54,9 @@ interface State {
 }
 
 export const Dispatcher = GenServer.define(import.meta.url, 'Dispatcher', {
-  init(settings: DeliverySettings) {
+  init(settings: DeliverySettings, ctx: Context) {
+    // Trap exits so a shutdown runs terminate, which lets running attempts finish (below).
+    ctx.trapExit(true);
     const state: State = {
       settings,
       permits: new AdaptivePermits({ min: settings.minPermits, max: settings.maxPermits }),
@@ -132,7 +134,30 @@ export const Dispatcher = GenServer.define(import.meta.url, 'Dispatcher', {
     serveWaiting(state, ctx);
     return { noreply: true, state };
   },
+
+  /**
+   * On shutdown (the retrievers are already stopped: they start after the dispatcher), wait
+   * for running attempts to write their outcome, up to one delivery timeout, so a broker
+   * that stops does not redeliver what it just delivered. Deliveries still waiting in the
+   * gate's queues are left in flight: they come back at their lease deadline.
+   */
+  *terminate(_reason: unknown, state: State, ctx: Context) {
+    const deadline = Date.now() + state.settings.deliveryTimeoutMs + 1_000;
+    while (state.tasks.size > 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) return;
+      const m: unknown = yield ctx.receive((x) => isTaskDone(x) || isDownMessage(x), left);
+      if (m === TIMEOUT) return;
+      if (isTaskDone(m)) state.tasks.delete(m.task.toString());
+      else if (isDownMessage(m)) state.tasks.delete(m.pid.toString());
+    }
+  },
 });
+
+/** How long the supervisor lets the dispatcher drain running attempts before killing it. */
+export function dispatcherShutdownMs(settings: DeliverySettings): number {
+  return settings.deliveryTimeoutMs + 2_000;
+}
 
 function onDown(state: State, down: DownMessage, ctx: Context): void {
   const key = down.pid.toString();

@@ -6,8 +6,10 @@
  *   subscription service ── sendConfirmation(sub) after creating an http(s) subscription
  *   metrics / tests ── deliveryStats(caller)
  */
-import { GenServer, type Caller, type Op } from '../../actors/index.js';
+import { GenServer, type Caller, type ChildSpec, type Op } from '../../actors/index.js';
+import type { DeliveryOptions } from './options.js';
 import { DISPATCHER, type DeliveryStats, type DispatcherCall, type DispatcherCast } from './protocol.js';
+import { Delivery } from './supervisor.js';
 
 export { Delivery } from './supervisor.js';
 export { sendConfirmation, ConfirmationFailedError } from './confirmation.js';
@@ -18,6 +20,15 @@ export type { DeliveryOptions } from './options.js';
 export type { BreakerSettings } from './breaker.js';
 export type { Notification, SubscriptionConfirmation } from './notification.js';
 export type { DeliveryStats } from './protocol.js';
+
+/**
+ * The child spec of the delivery subtree for the broker's root tree. Place it after the store
+ * server (retrievers and tasks call it) so it stops before the store closes. It runs on
+ * scheduler 0 by default, next to the store server; its tasks go where `options.schedulers` says.
+ */
+export function deliveryChildSpec(options: DeliveryOptions = {}, scheduler = 0): ChildSpec {
+  return { id: 'delivery', type: 'supervisor', scheduler, start: { supervisor: Delivery, args: options } };
+}
 
 /**
  * Tells the delivery component that `topic` has new messages, so an idle retriever claims at

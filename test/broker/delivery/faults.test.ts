@@ -5,7 +5,7 @@
  * backlog and shrinks when idle.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Supervisor } from '../../../actors/index.js';
+import { GenServer, Supervisor } from '../../../actors/index.js';
 import { deliveryStats } from '../../../broker/delivery/index.js';
 import { isDownMessage, type Pid } from '../../../runtime/index.js';
 import { assertReceive } from '../../support/receive.js';
@@ -99,6 +99,29 @@ describe('delivery faults', () => {
     // The supervisor put everything back.
     expect(await child(slice.delivery, 'retrievers')).not.toEqual(retrievers);
     expect((await Supervisor.whichChildren(slice.system, await child(slice.delivery, 'retrievers'))).every((c) => c.pid)).toBe(true);
+  });
+
+  it('shutdown - stopping the delivery tree lets a running attempt write its acknowledgement', async () => {
+    const h = await hook(() => 'hold');
+    slice = await Slice.start({ store: { backend: 'memory' }, schedulers: 1, delivery: { schedulers: [1], deliveryTimeoutMs: 5_000 } });
+    await slice.topic('s');
+    const sub = await slice.subscribe('s', h.url, h.secret);
+    await slice.publish('s', [{ json: 1 }]);
+    await eventually(() => h.held.length === 1, 'the attempt reached the endpoint');
+    const me = slice.system.inbox();
+    try {
+      const ref = me.monitor(await child(slice.delivery, 'retrievers'));
+      let stopped = false;
+      const stopping = GenServer.stop(slice.system, slice.delivery).then(() => (stopped = true));
+      await assertReceive(me, (m) => isDownMessage(m) && m.ref.equals(ref), 5_000); // retrievers stop first
+      await new Promise((r) => setTimeout(r, 100));
+      expect(stopped).toBe(false); // the dispatcher waits for its running task
+      h.releaseHeld(200);
+      await stopping;
+    } finally {
+      me.close();
+    }
+    expect(await slice.stats(sub.id)).toMatchObject({ inFlight: 0, delivered: 1, failed: 0 });
   });
 
   it('bulkhead - an endpoint that hangs holds at most its share; a healthy one on the topic keeps receiving', async () => {
