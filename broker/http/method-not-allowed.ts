@@ -33,7 +33,14 @@ export function registerMethodNotAllowed(app: FastifyInstance, methodsByPath: Re
       method: missing,
       url,
       config: { methodNotAllowed: true },
-      handler: (request, reply) => sendError(request, reply, new ApiError(405, 'method_not_allowed', `${request.method} is not allowed on ${url}; allowed: ${allow}`, { allow })),
+      // Answered in onRequest, before any body is read: a wrong method is 405 whatever it carries.
+      onRequest: (request, reply, done) => {
+        sendError(request, reply, new ApiError(405, 'method_not_allowed', `${request.method} is not allowed on ${url}; allowed: ${allow}`, { allow }));
+        done();
+      },
+      handler: () => {
+        throw new TypeError('unreachable: the 405 is sent in onRequest');
+      },
     });
   }
 }

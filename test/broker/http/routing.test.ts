@@ -44,6 +44,9 @@ describe('http routing - unknown route 404, wrong method 405', () => {
     const get = await t.admin.get('/v1/topics/x/messages', { key: null });
     expectError(get, 405, 'method_not_allowed');
     expect(get.headers.allow).toBe('POST');
+    // Whatever the body: the method is wrong before the body is read.
+    expectError(await t.admin.send('PUT', '/v1/topics/x', { raw: '{bad', contentType: 'application/json' }), 405, 'method_not_allowed');
+    expectError(await t.admin.send('PUT', '/v1/topics/x', { raw: 'x', contentType: 'text/plain' }), 405, 'method_not_allowed');
   });
 
   it('/metrics and the websocket stream are not served yet (404)', async () => {
