@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import type { BrokerService } from '../service.js';
 import { logAccess, logAudit } from './audit.js';
 import { Authenticator, requireRole } from './auth.js';
+import { clientErrorHandler } from './connection-errors.js';
 import { ApiError } from './errors.js';
 import { installErrorHandling, schemaErrorFormatter, sendError, toApiError } from './error-handler.js';
 import { collectRoutes, registerMethodNotAllowed } from './method-not-allowed.js';
@@ -79,6 +80,9 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     routerOptions: { maxParamLength: 1024 }, // topic names are up to 256 characters
     exposeHeadRoutes: true,
     schemaErrorFormatter,
+    clientErrorHandler,
+    // While closing, new requests get our 503 (the onRequest hook below), not fastify's body.
+    return503OnClosing: false,
     // Bad percent-encoding in the URL, over-long path parameters: answered in our shape too.
     frameworkErrors: (error, request, reply) => void sendError(request, reply, toApiError(error)),
   });
@@ -88,8 +92,17 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
   app.decorateRequest('auditTarget', null);
   app.decorateRequest('receivedAt', 0);
 
-  app.addHook('onRequest', async (request) => {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
     request.receivedAt = now();
+    if (closing) {
+      reply.header('connection', 'close');
+      throw new ApiError(503, 'unavailable', 'the broker is shutting down; retry on another node or after restart', { 'retry-after': '1' });
+    }
     const access = request.routeOptions.config.access;
     if (access === undefined || access === 'public') return; // 404, 405, health
     const principal = await ctx.auth.authenticate(request.headers.authorization);

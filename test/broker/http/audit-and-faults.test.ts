@@ -4,9 +4,12 @@
  * notices, and a failing component answered as 503 `unavailable` — with faults injected into
  * the real service, never a fake one.
  */
+import net from 'node:net';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildHttpApp } from '../../../broker/http/app.js';
 import type { BrokerService } from '../../../broker/service.js';
-import { capturingLogger, expectError, startTestBroker, uniqueTopic, type TestBroker } from './support.js';
+import { ADMIN_KEY, capturingLogger, expectError, startTestBroker, uniqueTopic, type TestBroker } from './support.js';
 
 let t: TestBroker;
 beforeAll(async () => {
@@ -114,5 +117,53 @@ describe('http faults - a failing component is 503 unavailable, never lost input
     const broken = await t.extraApp({ service: withFaults(t.broker.service, { ready: () => Promise.reject(new Error('x')) }) });
     expectError(await broken.client.get('/readyz', { key: null }), 503, 'unavailable');
     expect((await broken.client.get('/healthz', { key: null })).status).toBe(200);
+  });
+});
+
+describe('http shutdown - requests arriving while the app closes', () => {
+  it('are answered 503 unavailable in our shape with Connection: close; the one in flight finishes', async () => {
+    let pulling!: () => void;
+    const pollArrived = new Promise<void>((resolve) => (pulling = resolve));
+    const service = withFaults(t.broker.service, {
+      pull: (...args: [string, number, number]) => {
+        pulling();
+        return t.broker.service.pull(...args);
+      },
+    });
+    const app = buildHttpApp({ service, adminKey: ADMIN_KEY, logger: pino({ level: 'silent' }) });
+    let closingStarted!: () => void;
+    const closeBegan = new Promise<void>((resolve) => (closingStarted = resolve));
+    app.addHook('preClose', async () => closingStarted()); // runs after the app's own preClose hook
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as { port: number };
+    const name = uniqueTopic();
+    await t.admin.post('/v1/topics', { name });
+    const sub = (await t.admin.post(`/v1/topics/${name}/subscriptions`, { protocol: 'pull' })).body;
+
+    // One keep-alive connection: a long poll in flight, then a second request pipelined behind it.
+    const socket = net.connect(port, '127.0.0.1');
+    let received = '';
+    socket.on('data', (chunk) => (received += chunk));
+    const socketClosed = new Promise((resolve) => socket.on('close', resolve));
+    await new Promise((resolve) => socket.on('connect', resolve));
+    const body = JSON.stringify({ waitMs: 30_000 });
+    socket.write(
+      `POST /v1/subscriptions/${sub.id}/pull HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer ${ADMIN_KEY}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
+    await pollArrived;
+    const closed = app.close();
+    await closeBegan;
+    socket.write(`GET /v1/topics HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer ${ADMIN_KEY}\r\n\r\n`);
+    await t.admin.post(`/v1/topics/${name}/messages`, { payload: 'last' }); // ends the long poll
+    await socketClosed;
+    await closed;
+
+    const [first, second] = received.split(/(?=HTTP\/1\.1 )/);
+    expect(first).toMatch(/^HTTP\/1\.1 200 /);
+    expect(first).toContain('"payload":"last"');
+    expect(second).toMatch(/^HTTP\/1\.1 503 /);
+    expect(second.toLowerCase()).toContain('connection: close');
+    expect(JSON.parse(second.slice(second.indexOf('\r\n\r\n') + 4))).toEqual({ error: { code: 'unavailable', message: expect.any(String) } });
   });
 });

@@ -3,6 +3,7 @@
  * and wrong methods (405), content types (415), bodies that are not JSON (invalid_json), and
  * URLs the router cannot read — every one answered as `{"error":{"code","message"}}`.
  */
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectError, startTestBroker, uniqueTopic, type TestBroker } from './support.js';
 
@@ -56,6 +57,19 @@ describe('http routing - unknown route 404, wrong method 405', () => {
 
   it('a URL with bad percent-encoding is 400 invalid_request', async () => {
     expectError(await t.admin.get('/v1/topics/%zz'), 400, 'invalid_request');
+  });
+
+  it('a request Node cannot parse is 400 in our shape, and the connection closes', async () => {
+    const url = new URL(t.broker.url);
+    const socket = net.connect(Number(url.port), '127.0.0.1');
+    let received = '';
+    socket.on('data', (chunk) => (received += chunk));
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    await new Promise((resolve) => socket.on('connect', resolve));
+    socket.write('NOT HTTP AT ALL\r\n\r\n');
+    await closed;
+    expect(received).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(received.slice(received.indexOf('\r\n\r\n') + 4))).toEqual({ error: { code: 'invalid_request', message: expect.any(String) } });
   });
 
   it('a path parameter longer than the router takes is 400, not a 5xx', async () => {
