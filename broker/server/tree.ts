@@ -3,7 +3,7 @@
  * without losing an accepted message (everything accepted is in the store before it is
  * answered; the other components keep only caches and work they can take up again).
  *
- *   broker (rest_for_one, main thread)
+ *   broker (one_for_one, main thread)
  *   ├── store        StoreServer: owns the MessageStore (main thread: lmdb handles, one writer)
  *   ├── janitor      sweeps expired dedup records and old acknowledged deliveries
  *   ├── metadata     one_for_one
@@ -12,9 +12,11 @@
  *   ├── delivery     retrievers + delivery tasks (broker/delivery), tasks spread over threads
  *   └── frontend     HTTP server, main thread
  *
- * rest_for_one: a component depends on those started before it, so when one is restarted the
- * ones after it are restarted too (a new store server means new caches everywhere after it).
- * Shutdown runs in reverse: the frontend stops taking requests and finishes those in flight,
+ * one_for_one: components find each other by registered name, never by pid, and keep only
+ * what they can read again from the store, so a restarted component needs no restart of the
+ * others (restarting the frontend with the pull server would drop every open connection).
+ * A call that meets a component while it restarts fails (503 to the client) and is retried.
+ * Start order still matters for startup and shutdown, which runs in reverse: the frontend stops taking requests and finishes those in flight,
  * and the store closes last, after every write it accepted.
  */
 import { GenServer, type ChildSpec, type SupervisorSpec } from '../../actors/index.js';
@@ -63,5 +65,5 @@ export function brokerTree(options: TreeOptions): SupervisorSpec {
     shutdown: options.drainMs,
     start: (ctx: Context) => GenServer.startLink(ctx, frontendServer(options.frontend), undefined, { name: FRONTEND }),
   });
-  return { strategy: 'rest_for_one', intensity: 10, periodMs: 5_000, children };
+  return { strategy: 'one_for_one', intensity: 10, periodMs: 5_000, children };
 }

@@ -1,0 +1,147 @@
+/**
+ * The broker in this process, end to end through its actors: HTTP on 127.0.0.1 → frontend →
+ * shards / store server / pull server. Pull delivery, and fault injection inside the tree:
+ * a killed metadata shard, pull server or whole scheduler thread loses no accepted message
+ * and the tree returns to shape.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Supervisor } from '../../../actors/index.js';
+import { startBroker, type RunningBroker } from '../../../broker/server/broker.js';
+import { PULL_SERVER, shardName } from '../../../broker/server/names.js';
+import { ThreadKiller } from '../../fixtures/actors.js';
+import { ApiClient } from '../support/http-client.js';
+
+const ADMIN = 'test-admin-key-0123456789';
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function broker(schedulers = 1): Promise<{ broker: RunningBroker; api: ApiClient }> {
+  const b = await startBroker({ store: { backend: 'memory' }, adminKey: ADMIN, port: 0, schedulers, metadataShards: 4, logLevel: 'silent', drainMs: 2_000 });
+  cleanups.push(() => b.stop());
+  const api = new ApiClient(b.url, ADMIN);
+  cleanups.push(() => api.close());
+  return { broker: b, api };
+}
+
+/** Waits (polling) until `cond` holds; fails naming `what` after `ms`. */
+async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+type Pulled = { ackId: string; id: string; payload: { seq: number }; attempt: number; redelivered: boolean };
+
+async function pull(api: ApiClient, subId: string, max = 100, waitMs = 0): Promise<Pulled[]> {
+  for (;;) {
+    const r = await api.call('POST', `/v1/subscriptions/${subId}/pull`, { max, waitMs }).catch(() => null);
+    if (r === null || r.status === 503) continue; // a component is restarting: poll again, as a client would
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    return r.body.messages;
+  }
+}
+
+describe('broker: pull delivery through the actors', () => {
+  it('publish → pull → ack, nack redelivers with the next attempt, stats add up', async () => {
+    const { api } = await broker();
+    expect((await api.call('POST', '/v1/topics', { name: 'orders' })).status).toBe(201);
+    const sub = (await api.call('POST', '/v1/topics/orders/subscriptions', { protocol: 'pull', ackDeadlineMs: 60_000 })).body;
+    for (let seq = 0; seq < 50; seq++) expect((await api.call('POST', '/v1/topics/orders/messages', { payload: { seq } })).status).toBe(202);
+
+    const first = await pull(api, sub.id, 100);
+    expect(first.map((m) => m.payload.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(first.every((m) => m.attempt === 1 && !m.redelivered)).toBe(true);
+    const [nacked, ...rest] = first;
+    expect((await api.call('POST', `/v1/subscriptions/${sub.id}/ack`, { ackIds: rest.map((m) => m.ackId) })).body).toEqual({ acked: 49 });
+    expect((await api.call('POST', `/v1/subscriptions/${sub.id}/nack`, { ackIds: [nacked.ackId] })).status).toBe(200);
+    const again = await pull(api, sub.id, 10);
+    expect(again).toHaveLength(1);
+    expect(again[0]).toMatchObject({ id: nacked.id, attempt: 2, redelivered: true });
+    expect((await api.call('POST', `/v1/subscriptions/${sub.id}/ack`, { ackIds: [again[0].ackId, nacked.ackId] })).body).toEqual({ acked: 1 });
+
+    const stats = (await api.call('GET', `/v1/subscriptions/${sub.id}`)).body.stats;
+    expect(stats).toMatchObject({ pending: 0, inFlight: 0, delivered: 50, failed: 1 });
+    expect((await api.call('GET', '/v1/topics/orders')).body.stats).toMatchObject({ published: 50, pending: 0, subscriptions: 1 });
+  });
+
+  it('a long poll is answered by a publish that comes while it waits', async () => {
+    const { api } = await broker();
+    await api.call('POST', '/v1/topics', { name: 'late' });
+    const sub = (await api.call('POST', '/v1/topics/late/subscriptions', { protocol: 'pull' })).body;
+    const waiting = pull(api, sub.id, 10, 20_000);
+    // The poll is parked before the publish: the first pull found nothing.
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await api.call('POST', '/v1/topics/late/messages', { payload: { seq: 7 } })).status).toBe(202);
+    const got = await waiting;
+    expect(got.map((m) => m.payload.seq)).toEqual([7]);
+  });
+
+  it('an unacknowledged message comes back after its ack deadline', async () => {
+    const { api } = await broker();
+    await api.call('POST', '/v1/topics', { name: 'slow' });
+    const sub = (await api.call('POST', '/v1/topics/slow/subscriptions', { protocol: 'pull', ackDeadlineMs: 1_000 })).body;
+    await api.call('POST', '/v1/topics/slow/messages', { payload: { seq: 1 } });
+    const [first] = await pull(api, sub.id, 1);
+    const [second] = await pull(api, sub.id, 1, 10_000);
+    expect(second).toMatchObject({ id: first.id, attempt: 2, redelivered: true });
+  });
+});
+
+describe('broker: faults inside the tree lose no accepted message', () => {
+  it('killing metadata shards, the pull server and a scheduler thread mid-traffic', async () => {
+    const { broker: b, api } = await broker(1);
+    await api.call('POST', '/v1/topics', { name: 'faults' });
+    const sub = (await api.call('POST', '/v1/topics/faults/subscriptions', { protocol: 'pull', ackDeadlineMs: 1_000 })).body;
+
+    const accepted = new Set<number>();
+    const delivered = new Set<number>();
+    let publishing = true;
+    const publisher = (async () => {
+      for (let seq = 0; publishing || seq < 300; seq++) {
+        const r = await api.call('POST', '/v1/topics/faults/messages', { payload: { seq } }).catch(() => null);
+        // No answer (a connection cut) or 503 (a component restarting): not accepted, as the client knows.
+        if (r?.status === 202) accepted.add(seq);
+        else if (r) expect(r.status, JSON.stringify(r.body)).toBe(503);
+      }
+    })();
+    const consumer = (async () => {
+      while (publishing || delivered.size < accepted.size) {
+        const batch = await pull(api, sub.id, 50, 500);
+        for (const m of batch) delivered.add(m.payload.seq);
+        // A lost ack is harmless: the message comes back after its deadline and is counted once.
+        if (batch.length > 0) await api.call('POST', `/v1/subscriptions/${sub.id}/ack`, { ackIds: batch.map((m) => m.ackId) }).catch(() => null);
+      }
+    })();
+
+    const kill = async (name: string) => {
+      const pid = b.system.whereis(name);
+      expect(pid, `${name} is running`).toBeDefined();
+      b.system.exit(pid!, 'kill');
+      await until(() => {
+        const now = b.system.whereis(name);
+        return now !== undefined && !now.equals(pid!);
+      }, `${name} restarted`);
+    };
+    await until(() => accepted.size > 50, '50 publishes');
+    for (let i = 0; i < 4; i++) await kill(shardName(i));
+    await until(() => accepted.size > 150, '150 publishes');
+    await kill(PULL_SERVER);
+    await until(() => accepted.size > 250, '250 publishes');
+    // Shards 1 and 3 run on scheduler thread 1: take the whole thread down.
+    const killer = b.system.spawnOpt(ThreadKiller, ['exit'], { scheduler: 1 });
+    b.system.send(killer, 'go');
+    await until(async () => (await b.service.ready()) && accepted.size > 350, 'the tree back in shape');
+    publishing = false;
+    await publisher;
+    await consumer;
+
+    for (const seq of accepted) expect(delivered.has(seq), `message ${seq} got a 202 and was never delivered`).toBe(true);
+    const children = await Supervisor.whichChildren(b.system, b.root);
+    expect(children.every((c) => c.pid !== undefined)).toBe(true);
+    expect((await api.call('GET', '/readyz')).status).toBe(200);
+  }, 60_000);
+});
