@@ -98,7 +98,7 @@ export async function deadEndpoint(): Promise<string> {
 }
 
 /** Delivery options for tests: short timeouts and polls. */
-export const FAST: DeliveryOptions = { deliveryTimeoutMs: 2_000, leaseMarginMs: 1_000, pollMs: 50, holdBackMs: 20 };
+export const FAST: DeliveryOptions = { deliveryTimeoutMs: 2_000, leaseMarginMs: 5_000, pollMs: 50, holdBackMs: 20 };
 
 /** A running broker slice: actor system, store server, Delivery tree. */
 export class Slice {
@@ -114,10 +114,30 @@ export class Slice {
       if (!store.ok) throw new Error(`store server did not start: ${String(store.error)}`);
       const delivery = await Supervisor.start(system, Delivery, { ...FAST, ...opts.delivery }, { scheduler: 0 });
       if (!delivery.ok) throw new Error(`delivery did not start: ${String(delivery.error)}`);
-      return new Slice(system, delivery.pid);
+      const slice = new Slice(system, delivery.pid);
+      await slice.#warmUp();
+      return slice;
     } catch (e) {
       await system.shutdown();
       throw e;
+    }
+  }
+
+  /**
+   * Delivers a few messages first, so every scheduler thread has loaded the delivery task's
+   * modules before a test counts on its leases: a cold thread can take longer than the short
+   * leases some tests use.
+   */
+  async #warmUp(): Promise<void> {
+    const hook = await Hook.start();
+    try {
+      await this.topic('warm-up');
+      const sub = await this.subscribe('warm-up', hook.url, hook.secret);
+      await this.publish('warm-up', Array.from({ length: 4 }, (_, i) => ({ json: i })));
+      await this.until(sub.id, (s) => s.delivered === 4, 'warm-up delivered');
+      await storeCall(this.system, 'deleteTopic', 'warm-up');
+    } finally {
+      await hook.close();
     }
   }
 

@@ -33,7 +33,7 @@ describe.each(backends)('webhook delivery ($name)', ({ config }) => {
     const c = config();
     cleanup = c.cleanup;
     hooks = [];
-    slice = await Slice.start({ store: c.store, schedulers: 1, delivery: { schedulers: [0, 1], deliveryTimeoutMs: 500, leaseMarginMs: 500, breaker: { openMs: 50 } } });
+    slice = await Slice.start({ store: c.store, schedulers: 1, delivery: { schedulers: [0, 1], deliveryTimeoutMs: 500, leaseMarginMs: 10_000, breaker: { openMs: 50 } } });
   });
   afterEach(async () => {
     await slice.stop();
