@@ -1,7 +1,7 @@
 /**
  * Webhook (http/https) delivery: what the rest of the broker may use (docs/broker-delivery.md).
  *
- *   root tree ── child { supervisor: Delivery, args: DeliveryOptions }
+ *   root tree ── deliveryChildSpec(options): { supervisor: Delivery, args: DeliveryOptions }
  *   publish path ── notifyPublished(caller, topic) after a durable publish
  *   subscription service ── sendConfirmation(sub) after creating an http(s) subscription
  *   metrics / tests ── deliveryStats(caller)
