@@ -13,6 +13,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AckOutcome, SubscriptionRecord } from '../../store/types.js';
+import type { Principal } from '../auth.js';
 import { ApiError, invalidRequest, preview, subscriptionNotFound } from '../errors.js';
 import { LIMITS, SMALL_BODY_LIMIT } from '../limits.js';
 import { principalOf } from '../request-context.js';
@@ -51,7 +52,8 @@ export function registerPullRoutes(app: FastifyInstance, ctx: RouteContext): voi
   });
 }
 
-async function readAcks(ctx: RouteContext, id: string, value: unknown, principal: Parameters<typeof loadSubscription>[1]) {
+/** The subscription and the ackIds of an ack/nack call, checked (404, 403, 400). */
+async function readAcks(ctx: RouteContext, id: string, value: unknown, principal: Principal): Promise<{ sub: SubscriptionRecord; ackIds: string[] }> {
   const sub = await loadSubscription(ctx, principal, id);
   const body = expectObject(value, '');
   rejectUnknownFields(body, ACK_FIELDS, '');
