@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import pino from 'pino';
 import { GenServer, Supervisor } from '../../actors/index.js';
 import { start, type ActorSystem, type Pid } from '../../runtime/index.js';
+import { DISPATCHER, deliveryChildSpec, notifyPublished, sendConfirmation, type DeliveryOptions } from '../delivery/index.js';
 import { buildHttpApp } from '../http/app.js';
 import { ShardDirectory } from '../metadata/directory.js';
 import { DEFAULT_JANITOR, type JanitorArgs } from '../store/janitor.js';
@@ -37,6 +38,8 @@ export interface BrokerOptions {
   /** Used when no logger is given (default: POSTBOX_LOG_LEVEL or info). */
   readonly logLevel?: pino.LevelWithSilent;
   readonly janitor?: JanitorArgs;
+  /** Webhook delivery settings (broker/delivery/options.ts); tasks spread over every scheduler by default. */
+  readonly delivery?: DeliveryOptions;
   /** How long a stop lets requests in flight finish (default 10 s: SPEC's SIGTERM bound). */
   readonly drainMs?: number;
 }
@@ -62,8 +65,19 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const system = await start({ schedulers, logger: logger.child({ component: 'runtime' }), shutdownTimeoutMs: 5_000 });
   try {
     const shards = new ShardDirectory(options.metadataShards ?? 4);
-    const delivery: DeliveryHooks = { published: () => {}, confirm: async () => {} };
-    const service = new ActorBrokerService({ system, shards, delivery, components: [] });
+    const schedulerIds = Array.from({ length: schedulers + 1 }, (_, i) => i);
+    const delivery: DeliveryHooks = {
+      published: (topic) => notifyPublished(system, topic),
+      confirm: async (sub) => {
+        try {
+          await sendConfirmation(sub);
+        } catch (error) {
+          // The subscription stays pending; creating it again sends a new request.
+          logger.warn({ subscription: sub.id, endpoint: sub.endpoint, err: error }, 'subscription confirmation not delivered');
+        }
+      },
+    };
+    const service = new ActorBrokerService({ system, shards, delivery, components: [DISPATCHER] });
     const host = options.host ?? '127.0.0.1';
     let port = options.port ?? 8080;
     const spec = brokerTree({
@@ -71,8 +85,8 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       store: options.store,
       janitor: options.janitor ?? DEFAULT_JANITOR,
       shards,
-      schedulerIds: Array.from({ length: schedulers + 1 }, (_, i) => i),
-      delivery: null,
+      schedulerIds,
+      delivery: deliveryChildSpec({ schedulers: schedulerIds, ...options.delivery }),
       drainMs: options.drainMs ?? 10_000,
       frontend: {
         service,
