@@ -24,7 +24,7 @@ import { HandBack } from './hand-back.js';
 import type { DeliverySettings } from './options.js';
 import { AdaptivePermits } from './permits.js';
 import { isTaskDone, WAKE, type DeliveryJob, type DeliveryStats, type DispatcherCall, type DispatcherCast } from './protocol.js';
-import { DeliveryTask, type TaskArgs } from './task.js';
+import { DeliveryTask, taskArgs, type TaskArgs } from './task.js';
 
 interface RetrieverEntry {
   readonly pid: Pid;
@@ -220,11 +220,14 @@ function apply(state: State, actions: GateActions<DeliveryJob>, ctx: Context): v
 }
 
 function startTask(state: State, started: Started<DeliveryJob>, ctx: Context): void {
-  const args: TaskArgs = { job: started.item, timeoutMs: state.settings.deliveryTimeoutMs, dispatcher: ctx.self };
   const { schedulers } = state.settings;
   let pid: Pid;
-  if (schedulers.length === 0) pid = ctx.spawn(DeliveryTask, args);
-  else pid = ctx.spawnOpt(DeliveryTask, [args], { scheduler: schedulers[state.nextScheduler++ % schedulers.length] });
+  if (schedulers.length === 0) {
+    pid = ctx.spawn(DeliveryTask, { job: started.item, timeoutMs: state.settings.deliveryTimeoutMs, dispatcher: ctx.self, sharedPayload: null } satisfies TaskArgs);
+  } else {
+    const args = taskArgs(started.item, state.settings.deliveryTimeoutMs, ctx.self);
+    pid = ctx.spawnOpt(DeliveryTask, [args], { scheduler: schedulers[state.nextScheduler++ % schedulers.length] });
+  }
   state.tasks.set(pid.toString(), { pid, ref: ctx.monitor(pid), started });
 }
 

@@ -8,7 +8,7 @@
  * flight in the store and is handed out again after its deadline (the attempt then counts as
  * failed: the request may well have reached the endpoint).
  */
-import { defineActor, type Context, type Pid } from '../../runtime/index.js';
+import { SharedBinary, defineActor, type Context, type Pid } from '../../runtime/index.js';
 import { storeCall } from '../store/store-server.js';
 import { backoffDelay } from './backoff.js';
 import { post } from './http.js';
@@ -19,11 +19,28 @@ export interface TaskArgs {
   readonly job: DeliveryJob;
   readonly timeoutMs: number;
   readonly dispatcher: Pid;
+  /** A large payload, moved out of `job` so it crosses to the task's thread without a copy. */
+  readonly sharedPayload: SharedBinary | null;
 }
 
-export const DeliveryTask = defineActor(import.meta.url, 'DeliveryTask', async (ctx: Context, { job, timeoutMs, dispatcher }: TaskArgs) => {
-  const { lease, sub } = job;
-  const outcome = await post(sub.endpoint, notificationRequest(lease, sub.secret), timeoutMs);
+/** Payloads from this size on cross threads as shared binaries (the runtime's own threshold
+ * for copying through the heap): one copy into shared memory, none on the way to the task. */
+export const SHARED_PAYLOAD_BYTES = 64 * 1024;
+
+/** The spawn arguments of a task that may run on another thread. */
+export function taskArgs(job: DeliveryJob, timeoutMs: number, dispatcher: Pid): TaskArgs {
+  const payload = job.lease.message.payload;
+  if (payload.byteLength < SHARED_PAYLOAD_BYTES) return { job, timeoutMs, dispatcher, sharedPayload: null };
+  const lease = { ...job.lease, message: { ...job.lease.message, payload: new Uint8Array(0) } };
+  return { job: { ...job, lease }, timeoutMs, dispatcher, sharedPayload: SharedBinary.from(payload) };
+}
+
+export const DeliveryTask = defineActor(import.meta.url, 'DeliveryTask', async (ctx: Context, { job, timeoutMs, dispatcher, sharedPayload }: TaskArgs) => {
+  const { sub } = job;
+  const lease = sharedPayload === null ? job.lease : { ...job.lease, message: { ...job.lease.message, payload: sharedPayload.bytes } };
+  const request = notificationRequest(lease, sub.secret);
+  sharedPayload?.release(); // the request holds its own encoding of the payload now
+  const outcome = await post(sub.endpoint, request, timeoutMs);
   try {
     const now = Date.now();
     if (outcome.ok) {

@@ -11,7 +11,7 @@ import pino from 'pino';
 import { GenServer, Supervisor } from '../../actors/index.js';
 import { start, type ActorSystem, type Pid } from '../../runtime/index.js';
 import { DISPATCHER, deliveryChildSpec, notifyPublished, sendConfirmation, type DeliveryOptions } from '../delivery/index.js';
-import { buildHttpApp } from '../http/app.js';
+import { buildHttpApp, DEFAULT_MAX_PAYLOAD_BYTES } from '../http/index.js';
 import { ShardDirectory } from '../metadata/directory.js';
 import { DEFAULT_JANITOR, type JanitorArgs } from '../store/janitor.js';
 import type { StoreConfig } from '../store/index.js';
@@ -40,6 +40,10 @@ export interface BrokerOptions {
   readonly janitor?: JanitorArgs;
   /** Webhook delivery settings (broker/delivery/options.ts); tasks spread over every scheduler by default. */
   readonly delivery?: DeliveryOptions;
+  /** Topic records kept in the frontend's LRU cache (default 10,000). */
+  readonly topicCacheSize?: number;
+  /** The HTTP layer's clock (rate limits, record timestamps); tests pin it. Default Date.now. */
+  readonly now?: () => number;
   /** How long a stop lets requests in flight finish (default 10 s: SPEC's SIGTERM bound). */
   readonly drainMs?: number;
 }
@@ -56,8 +60,6 @@ export interface RunningBroker {
   /** Stops the tree in reverse order (requests in flight finish, the store closes last), then the system. */
   stop(): Promise<void>;
 }
-
-export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
 
 export async function startBroker(options: BrokerOptions): Promise<RunningBroker> {
   const logger = options.logger ?? pino({ level: options.logLevel ?? (process.env.POSTBOX_LOG_LEVEL as pino.LevelWithSilent | undefined) ?? 'info' });
@@ -99,6 +101,8 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
             maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
             defaultRatePerSec: options.defaultRatePerSec ?? null,
             logger: logger.child({ component: 'http' }),
+            topicCacheSize: options.topicCacheSize,
+            now: options.now,
           }),
         onListening: (address) => {
           port = address.port;

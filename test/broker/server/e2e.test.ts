@@ -159,4 +159,27 @@ describe('broker end to end', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(hook.notifications.map((n) => n.body.payload.n).sort()).toEqual([1, 3]);
   }, 60_000);
+
+  it('large payloads (over the shared-binary threshold) arrive intact on every thread', async () => {
+    const { api } = await broker();
+    await api.call('POST', '/v1/topics', { name: 'big' });
+    const hook = await subscriber(api);
+    await hook.subscribe('big');
+    const bytes = Buffer.alloc(300 * 1024, 0);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31) & 0xff;
+    const text = 'x'.repeat(200 * 1024);
+    // Tasks go round robin over the schedulers: four of each reach both threads.
+    for (let i = 0; i < 4; i++) {
+      expect((await api.call('POST', '/v1/topics/big/messages', { payloadBase64: bytes.toString('base64'), attributes: { i: String(i) } })).status).toBe(202);
+      expect((await api.call('POST', '/v1/topics/big/messages', { payload: { text, i } })).status).toBe(202);
+    }
+    await until(() => hook.notifications.length >= 8, 'eight large deliveries');
+    const binary = hook.notifications.filter((n) => n.body.payloadBase64 !== undefined);
+    const json = hook.notifications.filter((n) => n.body.payload !== undefined);
+    expect(binary).toHaveLength(4);
+    expect(json).toHaveLength(4);
+    for (const n of binary) expect(Buffer.from(n.body.payloadBase64, 'base64').equals(bytes)).toBe(true);
+    for (const n of json) expect(n.body.payload.text).toBe(text);
+    expect(hook.notifications.every((n) => n.signatureOk)).toBe(true);
+  }, 60_000);
 });
