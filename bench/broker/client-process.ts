@@ -1,0 +1,64 @@
+/**
+ * Where the load generator runs. `inProcess` runs jobs on the bench's own event loop, the one
+ * the broker's HTTP frontend also runs on; `childProcess` forks a Node process (this file is
+ * its entry) so client CPU and GC stay off the broker's main thread. BENCH_BROKER_CLIENT=inproc
+ * picks the first; the default is the child, which measured faster (docs/benchmarks.md).
+ *
+ *   bench process ──fork──► child: runJob(target, job) ──HTTP──► broker (bench process)
+ *                 ◄─────── {result} | {error}  (IPC)
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { runJob, type Job, type JobResult, type Target } from './jobs.js';
+
+export interface LoadClient {
+  readonly where: 'in-process' | 'child-process';
+  run<R extends JobResult>(job: Job): Promise<R>;
+  close(): Promise<void>;
+}
+
+export function loadClient(target: Target): LoadClient {
+  return process.env.BENCH_BROKER_CLIENT === 'inproc' ? inProcess(target) : childProcess(target);
+}
+
+function inProcess(target: Target): LoadClient {
+  return { where: 'in-process', run: (job) => runJob(target, job) as Promise<any>, close: async () => {} };
+}
+
+type Reply = { result: JobResult } | { error: string };
+
+function childProcess(target: Target): LoadClient {
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--child'], {
+    execArgv: ['--conditions=source', '--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    where: 'child-process',
+    run: (job) =>
+      new Promise((resolve, reject) => {
+        const onExit = (code: number | null) => reject(new Error(`the load client exited (code ${code}) during job ${job.kind}`));
+        child.once('exit', onExit);
+        child.once('message', (reply: Reply) => {
+          child.off('exit', onExit);
+          if ('error' in reply) reject(new Error(`load client: ${reply.error}`));
+          else resolve(reply.result as any);
+        });
+        child.send({ target, job });
+      }),
+    close: async () => {
+      child.disconnect();
+      await exited;
+    },
+  };
+}
+
+// The child's side: run each job it is sent, answer with its result, exit when disconnected.
+if (process.argv.includes('--child') && process.send) {
+  process.on('message', (msg: { target: Target; job: Job }) => {
+    runJob(msg.target, msg.job).then(
+      (result) => process.send!({ result } satisfies Reply),
+      (error: unknown) => process.send!({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies Reply),
+    );
+  });
+}

@@ -1,0 +1,60 @@
+/**
+ * Publishes single messages (POST /v1/topics/:topic/messages) with a bounded number in flight,
+ * either as fast as the broker answers or at a fixed rate, and stops at `count` messages or at
+ * the wall-time cap, whichever comes first. Every answer must be a 202.
+ */
+import type { Api } from './api.js';
+import { nowUs, publishBody } from './payload.js';
+
+export interface PublishPlan {
+  /** Topic of the i-th message. */
+  readonly topicOf: (i: number) => string;
+  readonly count: number;
+  /** Requests in flight at most. */
+  readonly concurrency: number;
+  /** Stop sending after this long (ms), and report what completed. */
+  readonly capMs: number;
+  /** Messages per second; absent: as fast as answers come back. */
+  readonly ratePerSec?: number;
+}
+
+export interface PublishOutcome {
+  /** Messages answered 202. */
+  readonly published: number;
+  /** From the first send to the last 202. */
+  readonly ms: number;
+  /** True when the cap stopped the run before `count`. */
+  readonly capped: boolean;
+}
+
+export async function publish(api: Api, plan: PublishPlan): Promise<PublishOutcome> {
+  const t0 = performance.now();
+  const stopAt = t0 + plan.capMs;
+  let next = 0;
+  let published = 0;
+  let last = t0;
+  let capped = false;
+
+  async function worker(): Promise<void> {
+    for (;;) {
+      const i = next++;
+      if (i >= plan.count) return;
+      if (plan.ratePerSec !== undefined) {
+        // Open-loop pacing: message i is due at t0 + i/rate, whatever the answers' speed.
+        const wait = t0 + (i * 1000) / plan.ratePerSec - performance.now();
+        if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      }
+      if (performance.now() > stopAt) {
+        capped = true;
+        return;
+      }
+      const r = await api.call('POST', `/v1/topics/${plan.topicOf(i)}/messages`, publishBody(nowUs()));
+      if (r.status !== 202) throw new Error(`publish ${i}: expected 202, got ${r.status} ${JSON.stringify(r.body)}`);
+      published++;
+      last = performance.now();
+    }
+  }
+
+  await Promise.all(Array.from({ length: plan.concurrency }, worker));
+  return { published, ms: last - t0, capped };
+}
