@@ -48,7 +48,7 @@ export function readTopicCounters(tx: KvTx, topic: string): TopicCounters {
 
 /** Forgets buffered changes of a counter whose record is being deleted. */
 export function dropCounters(tx: KvTx, key: Key): void {
-  buffers.get(tx)?.delete(JSON.stringify(key));
+  buffers.get(tx)?.delete(counterId(key));
   tx.remove(key);
 }
 
@@ -67,7 +67,7 @@ export function flushCounters(tx: KvTx): void {
 function add(tx: KvTx, key: Key, zero: object, delta: Partial<Record<string, number>>): void {
   let buffer = buffers.get(tx);
   if (!buffer) buffers.set(tx, (buffer = new Map()));
-  const id = JSON.stringify(key);
+  const id = counterId(key);
   let pending = buffer.get(id);
   if (!pending) buffer.set(id, (pending = { key, zero: zero as Record<string, number>, delta: {} }));
   for (const name of Object.keys(delta)) pending.delta[name] = (pending.delta[name] ?? 0) + (delta[name] ?? 0);
@@ -75,7 +75,13 @@ function add(tx: KvTx, key: Key, zero: object, delta: Partial<Record<string, num
 
 function read<C extends object>(tx: KvTx, key: Key, zero: C): C {
   const current = { ...zero, ...tx.get<C>(key) } as Record<string, number>;
-  const pending = buffers.get(tx)?.get(JSON.stringify(key));
+  const pending = buffers.get(tx)?.get(counterId(key));
   if (pending) for (const name of Object.keys(pending.delta)) current[name] += pending.delta[name];
   return current as C;
+}
+
+/** A counter's key as one string. Counter keys are ['C', 't'|'s', name or id]: joining with a
+ * character no topic name or id may hold is cheaper than JSON.stringify on every change. */
+function counterId(key: Key): string {
+  return key.join('\u0000');
 }

@@ -202,10 +202,14 @@ function bury(tx: KvTx, sub: SubscriptionRecord, messageId: string, topic: strin
 
 /** One delivery of the message ended for good; the last one deletes the message. */
 function releaseMessage(tx: KvTx, topic: string, messageId: string): void {
-  const stored = tx.get<StoredMessage>(k.message(topic, messageId));
-  if (!stored) return;
-  if (stored.open <= 1) tx.remove(k.message(topic, messageId));
-  else tx.put(k.message(topic, messageId), { record: stored.record, open: stored.open - 1 } satisfies StoredMessage);
+  const open = tx.get<number>(k.messageOpen(topic, messageId));
+  if (open === undefined) return;
+  if (open <= 1) {
+    tx.remove(k.message(topic, messageId));
+    tx.remove(k.messageOpen(topic, messageId));
+  } else {
+    tx.put(k.messageOpen(topic, messageId), open - 1);
+  }
 }
 
 /** Engines may hand back a Buffer (lmdb); callers get a plain Uint8Array of their own. */

@@ -94,6 +94,7 @@ export class KvMessageStore implements MessageStore {
       }
       // Messages that matched no remaining delivery were never stored; any left are removed.
       for (const { key } of tx.range(k.messagesOfTopic(name), prefixEnd(k.messagesOfTopic(name)))) tx.remove(key);
+      for (const { key } of tx.range(k.openOfTopic(name), prefixEnd(k.openOfTopic(name)))) tx.remove(key);
       for (const { key, value } of tx.range<DedupRow>(k.dedupOfTopic(name), prefixEnd(k.dedupOfTopic(name)))) {
         tx.remove(key);
         tx.remove(k.dedupAge(value.expiresAt, name, decodeURIComponent(key[2] as string)));
@@ -192,7 +193,8 @@ export class KvMessageStore implements MessageStore {
         const matching = targets.filter((t) => t.matcher === null || t.matcher.matches(m.routingKey));
         if (matching.length > 0) {
           if (tx.get(k.message(topicName, m.id))) throw new Error(`message id ${m.id} is already taken`);
-          tx.put(k.message(topicName, m.id), { record, open: matching.length } satisfies StoredMessage);
+          tx.put(k.message(topicName, m.id), { record } satisfies StoredMessage);
+          tx.put(k.messageOpen(topicName, m.id), matching.length);
           for (const { sub, lane } of matching) deliveries.enqueue(tx, sub, lane, topicName, m.id, now);
         }
         published++;

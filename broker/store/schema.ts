@@ -4,7 +4,8 @@
  *   topic      [T, name]                         → TopicRecord
  *   sub        [S, id]                           → SubscriptionRecord
  *   subByTopic [ST, topic, subId]                → 1
- *   message    [M, topic, messageId]             → StoredMessage (record + open delivery count)
+ *   message    [M, topic, messageId]             → StoredMessage (the record, payload included)
+ *   open       [O, topic, messageId]             → deliveries of it not yet ended (a number)
  *   delivery   [D, subId, messageId]             → DeliveryRow
  *   due        [Q, lane, dueAt, subId, msgId]    → 1   ready and in-flight deliveries
  *   dead       [X, subId, deadAt, messageId]     → 1   dead letters, oldest first
@@ -29,6 +30,9 @@ export const k = {
   subsOfTopic: (topic: string): Key => ['ST', topic],
   message: (topic: string, id: string): Key => ['M', topic, id],
   messagesOfTopic: (topic: string): Key => ['M', topic],
+  // Apart from the message, so ending one of its deliveries rewrites a number, not the payload.
+  messageOpen: (topic: string, id: string): Key => ['O', topic, id],
+  openOfTopic: (topic: string): Key => ['O', topic],
   delivery: (subId: string, messageId: string): Key => ['D', subId, messageId],
   deliveriesOfSub: (subId: string): Key => ['D', subId],
   due: (lane: string, dueAt: Millis, subId: string, messageId: string): Key => ['Q', lane, dueAt, subId, messageId],
@@ -55,10 +59,10 @@ export function laneOf(sub: { id: string; protocol: Protocol }): string {
   return isPushProtocol(sub.protocol) ? 'push' : `sub:${sub.id}`;
 }
 
+/** Written once at publish; its open-delivery count (ready, in flight or dead: at 0 the
+ * message is deleted) lives in its own row, `k.messageOpen`. */
 export interface StoredMessage {
   readonly record: MessageRecord;
-  /** Deliveries not yet ended (ready, in flight or dead): at 0 the message is deleted. */
-  readonly open: number;
 }
 
 export type DeliveryRow =
