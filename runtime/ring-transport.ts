@@ -19,7 +19,7 @@ import { decodeFrom, encode, encodeFrame } from './codec.js';
 import { BadArgError } from './errors.js';
 import { Pid, Ref } from './pid.js';
 import type { Process } from './process.js';
-import { pidKey, type Scheduler, type Transport } from './scheduler.js';
+import { pidKey, REF_BLOCK, type Scheduler, type Transport } from './scheduler.js';
 import type { DownMessage, ExitReason } from './signals.js';
 
 /** Frame kinds; the first element of every frame. */
@@ -46,9 +46,17 @@ export interface RingTransportOptions {
   rings: RecordRing[];
   /** Shared pid-serial counters, one Int32 per scheduler (Atomics.add hands out serials). */
   serials: Int32Array;
+  /** Shared counters of ref-serial blocks (`REF_BLOCK` serials each), one Int32 per scheduler. */
+  refBlocks: Int32Array;
   loadDefinition: DefinitionLoader;
   /** Serials at or below this were born on a scheduler thread this one replaced: frames for them are dropped. */
   deadBelow?: number;
+  /**
+   * Ref serials at or below this were made by a thread this one replaced: messages to those
+   * aliases are dropped. Refs count apart from pids (their own shared counter), so an alias
+   * made here must not be judged by `deadBelow`.
+   */
+  refsDeadBelow?: number;
   /** Called on a frame that could not be handled (logged by the caller). */
   onError?: (error: unknown) => void;
 }
@@ -62,8 +70,10 @@ export class RingTransport implements Transport {
   private readonly self: number;
   private readonly rings: RecordRing[];
   private readonly serials: Int32Array;
+  private readonly refBlocks: Int32Array;
   private readonly loadDefinition: DefinitionLoader;
   private readonly deadBelow: number;
+  private readonly refsDeadBelow: number;
   private readonly onError: (error: unknown) => void;
   /** Frames waiting for room in a full ring, per destination scheduler; order is kept. */
   private readonly overflow = new Map<number, Uint8Array[]>();
@@ -83,8 +93,10 @@ export class RingTransport implements Transport {
     this.self = options.self;
     this.rings = options.rings;
     this.serials = options.serials;
+    this.refBlocks = options.refBlocks;
     this.loadDefinition = options.loadDefinition;
     this.deadBelow = options.deadBelow ?? 0;
+    this.refsDeadBelow = options.refsDeadBelow ?? 0;
     this.onError = options.onError ?? (() => {});
   }
 
@@ -105,6 +117,17 @@ export class RingTransport implements Transport {
   /** Allocates the next pid serial of scheduler `id` (shared by every thread). */
   allocateSerial(id: number): number {
     return Atomics.add(this.serials, id, 1) + 1; // add returns the old value: serials start at 1
+  }
+
+  /**
+   * Reserves the next block of `REF_BLOCK` ref serials of scheduler `id` and returns its first.
+   * Only that scheduler's thread reserves (no contention); the counter outlives the thread, so
+   * its replacement starts above every ref the dead thread made.
+   */
+  reserveRefs(id: number): number {
+    // add: atomic against nothing in use (one thread per id), but it leaves the count where
+    // the main thread reads it (Atomics.load) once the thread is gone, whatever core it ran on.
+    return Atomics.add(this.refBlocks, id, 1) * REF_BLOCK + 1;
   }
 
   // ── Transport: outgoing ─────────────────────────────────────────────────────
@@ -242,7 +265,9 @@ export class RingTransport implements Transport {
       return;
     }
     const serial = f[1] as number;
-    if (serial !== null && serial <= this.deadBelow && kind !== Frame.Name) {
+    // A message to an alias names a ref serial, which counts apart from pid serials.
+    const deadBelow = kind === Frame.Message && f[2] === 1 ? this.refsDeadBelow : this.deadBelow;
+    if (serial !== null && serial <= deadBelow && kind !== Frame.Name) {
       this.answerDead(kind, serial, f);
       return;
     }

@@ -25,8 +25,10 @@ const transport = new RingTransport({
   self: data.id,
   rings: data.rings.map((sab) => RecordRing.open(sab, { spinMicros: data.spinMicros })),
   serials: new Int32Array(data.serials),
+  refBlocks: new Int32Array(data.refBlocks),
   loadDefinition,
   deadBelow: data.deadBelow,
+  refsDeadBelow: data.refsDeadBelow,
   onError: (error) => logger.error({ err: error }, 'bad frame on the scheduler ring'),
 });
 const scheduler = new Scheduler({
@@ -36,6 +38,7 @@ const scheduler = new Scheduler({
   transport,
   names: SharedNames.open(data.names),
   allocateSerial: () => transport.allocateSerial(data.id),
+  reserveRefs: () => transport.reserveRefs(data.id),
   processBudget: data.processBudget,
   sliceBudget: data.sliceBudget,
 });

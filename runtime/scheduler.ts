@@ -101,6 +101,12 @@ export interface SchedulerOptions {
   names?: NameService;
   /** Allocates pid serials (shared counters when other threads spawn here too). */
   allocateSerial?: () => number;
+  /**
+   * Reserves `REF_BLOCK` consecutive ref serials and returns the first. On a scheduler thread
+   * the blocks come from a shared counter, so a thread that replaces a dead one never makes a
+   * ref (or alias) its predecessor made; default: a local counter.
+   */
+  reserveRefs?: () => number;
   /** Threads of this scheduler's pool for offloaded work (default: one per core). */
   offloadThreads?: number;
 }
@@ -113,6 +119,9 @@ export interface SchedulerOptions {
 export function pidKey(pid: Pid | Ref): number {
   return pid.node * 4398046511104 + pid.scheduler * 4294967296 + pid.serial;
 }
+
+/** Ref serials reserved at a time (one shared-counter update per block on scheduler threads). */
+export const REF_BLOCK = 4096;
 
 interface TimerEntry {
   handle: ReturnType<typeof setTimeout>;
@@ -161,13 +170,17 @@ export class Scheduler {
   private readonly processes = new Map<number, Process>();
   private readonly names: NameService;
   private readonly allocateSerial: () => number;
+  private readonly reserveRefs: () => number;
   /** Active aliases: ref key → owner and whether the first message deactivates it. */
   private readonly aliasTable = new Map<number, { owner: Process; once: boolean }>();
   private readonly timers = new Map<number, TimerEntry>();
   private readonly exitWaiters = new Map<number, ((reason: ExitReason) => void)[]>();
   private readonly runQueue = new RunQueue();
   private serial = 0;
+  /** The last ref serial handed out, and the last one of the block it belongs to. */
   private refSerial = 0;
+  private refBlockEnd = 0;
+  private refBlocks = 0;
   private timerSerial = 0;
 
   /** Reductions (messages taken, sends) since the scheduler last yielded to the event loop. */
@@ -193,6 +206,7 @@ export class Scheduler {
     this.transport = options.transport ?? NO_TRANSPORT;
     this.names = options.names ?? new LocalNames();
     this.allocateSerial = options.allocateSerial ?? (() => ++this.serial);
+    this.reserveRefs = options.reserveRefs ?? (() => this.refBlocks++ * REF_BLOCK + 1);
     this.offloader = new Offloader(options.offloadThreads);
   }
 
@@ -604,6 +618,11 @@ export class Scheduler {
   }
 
   makeRef(): Ref {
+    if (this.refSerial === this.refBlockEnd) {
+      const first = this.reserveRefs();
+      this.refSerial = first - 1;
+      this.refBlockEnd = first - 1 + REF_BLOCK;
+    }
     return new Ref(this.node, this.id, ++this.refSerial);
   }
 

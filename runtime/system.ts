@@ -97,6 +97,7 @@ export class ActorSystem {
         self: 0,
         rings: threads.rings,
         serials: threads.serials,
+        refBlocks: threads.refBlocks,
         loadDefinition,
         onError: (error) => logger.error({ err: error }, 'bad frame on the scheduler ring'),
       });
@@ -109,6 +110,7 @@ export class ActorSystem {
       transport,
       names: threads?.names,
       allocateSerial: transport ? () => transport.allocateSerial(0) : undefined,
+      reserveRefs: transport ? () => transport.reserveRefs(0) : undefined,
     });
     if (threads && transport) {
       transport.attach(this.#scheduler);

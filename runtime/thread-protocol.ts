@@ -9,6 +9,8 @@ export interface ThreadData {
   id: number;
   rings: SharedArrayBuffer[];
   serials: SharedArrayBuffer;
+  /** Ref-serial block counters, one Int32 per scheduler (RingTransport.reserveRefs). */
+  refBlocks: SharedArrayBuffer;
   names: SharedArrayBuffer;
   heartbeats: SharedArrayBuffer;
   /** The system's shared binary heap (binary-heap.ts) and the promotion threshold. */
@@ -16,6 +18,8 @@ export interface ThreadData {
   heartbeatMs: number;
   /** Serials up to this were born on the thread this one replaces (all dead). */
   deadBelow: number;
+  /** Ref serials up to this were made by the thread this one replaces (their aliases are dead). */
+  refsDeadBelow: number;
   spinMicros: number;
   processBudget: number | undefined;
   sliceBudget: number | undefined;

@@ -11,11 +11,13 @@
  *   worker 'exit' (died, killed, out of memory) ──▶ its actors count as exited `scheduler_down`:
  *       names freed, its shared-binary references dropped, 'scheduler_down' to every other
  *       scheduler (they fire links and monitors), a new thread with the same id; frames for
- *       the dead thread's actors are dropped
+ *       the dead thread's actors and aliases are dropped (pid serials and ref serials come
+ *       from shared counters, so the new thread's never repeat the dead one's)
  */
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { RecordRing } from 'sharedarraybuffer-queue';
+import { REF_BLOCK } from './scheduler.js';
 import { SharedNames } from './shared-names-service.js';
 import { siblingModule, startWorker } from './thread-loader.js';
 import type { ControlMessage, ThreadData } from './thread-protocol.js';
@@ -43,6 +45,8 @@ export interface ThreadsOptions {
 export class SchedulerThreads {
   readonly rings: RecordRing[];
   readonly serials: Int32Array;
+  /** Ref-serial block counters, one per scheduler (RingTransport.reserveRefs). */
+  readonly refBlocks: Int32Array;
   readonly names: SharedNames;
   private readonly heartbeats: Int32Array;
   private readonly workers: (Worker | undefined)[];
@@ -61,6 +65,7 @@ export class SchedulerThreads {
     const total = options.count + 1;
     this.rings = Array.from({ length: total }, () => RecordRing.create(options.ringBytes, { producers: 'multi', spinMicros: options.spinMicros }));
     this.serials = new Int32Array(new SharedArrayBuffer(4 * total));
+    this.refBlocks = new Int32Array(new SharedArrayBuffer(4 * total));
     this.names = SharedNames.create({ capacity: options.maxNames });
     this.heartbeats = new Int32Array(new SharedArrayBuffer(4 * total));
     this.workers = new Array(total).fill(undefined);
@@ -76,7 +81,7 @@ export class SchedulerThreads {
   /** Creates the shared memory and starts every scheduler thread; resolves when all are ready. */
   static async start(options: ThreadsOptions): Promise<SchedulerThreads> {
     const threads = new SchedulerThreads(options);
-    await Promise.all(Array.from({ length: options.count }, (_, i) => threads.startThread(i + 1, 0)));
+    await Promise.all(Array.from({ length: options.count }, (_, i) => threads.startThread(i + 1, 0, 0)));
     return threads;
   }
 
@@ -89,16 +94,18 @@ export class SchedulerThreads {
     return this.workers.filter((w) => w !== undefined).length;
   }
 
-  private startThread(id: number, deadBelow: number): Promise<void> {
+  private startThread(id: number, deadBelow: number, refsDeadBelow: number): Promise<void> {
     const data: ThreadData = {
       id,
       rings: this.rings.map((r) => r.buffer),
       serials: this.serials.buffer as SharedArrayBuffer,
+      refBlocks: this.refBlocks.buffer as SharedArrayBuffer,
       names: this.names.buffer,
       heartbeats: this.heartbeats.buffer as SharedArrayBuffer,
       binaries: this.options.binaries,
       heartbeatMs: Math.max(5, Math.floor(this.options.stallTimeoutMs / 10)),
       deadBelow,
+      refsDeadBelow,
       spinMicros: this.options.spinMicros,
       processBudget: this.options.processBudget,
       sliceBudget: this.options.sliceBudget,
@@ -142,13 +149,17 @@ export class SchedulerThreads {
     // If it died inside a write to the name table, take its lock back and repair the table.
     this.names.table.releaseDeadOwner(deadThreadId);
     this.names.table.unregisterScheduler(0, id);
-    // Every serial handed out so far belongs to an actor of the dead thread.
+    // Every serial handed out so far belongs to an actor of the dead thread, and every ref
+    // serial in the blocks it reserved to one of its refs. The replacement's pids and refs come
+    // after them, so a reply still on its way to an alias of the dead thread is dropped instead
+    // of reaching a new actor's alias, and replies to the new aliases are not taken for stale.
     const deadBelow = Atomics.load(this.serials, id);
+    const refsDeadBelow = Atomics.load(this.refBlocks, id) * REF_BLOCK;
     this.onDown(id);
     for (const [other, w] of this.workers.entries()) {
       if (w && other !== id) w.postMessage({ type: 'scheduler_down', id } satisfies ControlMessage);
     }
-    this.startThread(id, deadBelow).catch((error) =>
+    this.startThread(id, deadBelow, refsDeadBelow).catch((error) =>
       this.options.logger.error({ err: error, scheduler: id }, 'could not restart scheduler thread'),
     );
   }

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDownMessage, isExitMessage, start, type ActorSystem, type Inbox, type Pid } from '../../runtime/index.js';
 import { threadsOf } from '../../runtime/internal.js';
-import { Echo, EchoGen, Idle, LinkedParent, NamedEcho, Sequencer, ThreadKiller } from '../fixtures/actors.js';
+import { AliasCaller, Echo, EchoGen, Idle, LinkedParent, NamedEcho, Sequencer, ThreadKiller } from '../fixtures/actors.js';
 import { assertReceive, flush, refuteReceive } from '../support/receive.js';
 
 let system: ActorSystem;
@@ -179,6 +179,36 @@ describe('scheduler faults', () => {
       expect((await assertReceive(inbox, undefined, 10_000)).echo).toBe('recovered');
     } finally {
       await limited.shutdown();
+    }
+  });
+
+  it('scheduler faults - answers reach aliases made on a replacement thread, never those of the dead one', async () => {
+    // A fresh system: the dead thread's refs and the replacement's would start from the same
+    // serial if the replacement counted its own.
+    const other = await start({ logLevel: 'silent', schedulers: 1, shutdownTimeoutMs: 300 });
+    try {
+      const inbox = other.inbox();
+      const echo = other.spawnOpt(Echo, [], { scheduler: 0 });
+      const before = other.spawnOpt(AliasCaller, [echo, inbox.self], { scheduler: 1 });
+      other.send(before, { go: 'before' });
+      const { alias: deadAlias } = await assertReceive(inbox, (m) => m.answered === 'before', 10_000);
+      const ref = inbox.monitor(before);
+      const killer = other.spawnOpt(ThreadKiller, ['exit'], { scheduler: 1 });
+      other.send(killer, 'go');
+      expect((await assertReceive(inbox, (m) => isDownMessage(m) && m.ref.equals(ref), 10_000)).reason).toBe('scheduler_down');
+
+      // An actor of the replacement thread is answered through its alias (a call's reply)…
+      const after = other.spawnOpt(AliasCaller, [echo, inbox.self], { scheduler: 1 });
+      other.send(after, { go: 'after' });
+      await assertReceive(inbox, (m) => m.answered === 'after', 10_000);
+      // …and a late answer to an alias of the dead thread reaches no one (sent first, it would
+      // be taken for the next answer).
+      other.send(deadAlias, { echo: 'stale' });
+      other.send(after, { go: 'again' });
+      await assertReceive(inbox, (m) => m.answered === 'again', 10_000);
+      await refuteReceive(inbox, (m) => m.answered !== undefined);
+    } finally {
+      await other.shutdown();
     }
   });
 });
