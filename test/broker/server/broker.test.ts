@@ -6,10 +6,13 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Supervisor } from '../../../actors/index.js';
+import { deliveryStats } from '../../../broker/delivery/index.js';
 import { startBroker, type RunningBroker } from '../../../broker/server/broker.js';
 import { PULL_SERVER, shardName } from '../../../broker/server/names.js';
+import type { Pid } from '../../../runtime/index.js';
 import { ThreadKiller } from '../../fixtures/actors.js';
 import { ApiClient } from '../support/http-client.js';
+import { Subscriber } from '../support/subscriber.js';
 
 const ADMIN = 'test-admin-key-0123456789';
 const cleanups: Array<() => unknown> = [];
@@ -18,7 +21,17 @@ afterEach(async () => {
 });
 
 async function broker(schedulers = 1): Promise<{ broker: RunningBroker; api: ApiClient }> {
-  const b = await startBroker({ store: { backend: 'memory' }, adminKey: ADMIN, port: 0, schedulers, metadataShards: 4, logLevel: 'silent', drainMs: 2_000 });
+  const b = await startBroker({
+    store: { backend: 'memory' },
+    adminKey: ADMIN,
+    port: 0,
+    schedulers,
+    metadataShards: 4,
+    logLevel: 'silent',
+    drainMs: 2_000,
+    // Short leases, so deliveries of a killed task come back within the test.
+    delivery: { deliveryTimeoutMs: 1_000, leaseMarginMs: 500 },
+  });
   cleanups.push(() => b.stop());
   const api = new ApiClient(b.url, ADMIN);
   cleanups.push(() => api.close());
@@ -92,16 +105,25 @@ describe('broker: pull delivery through the actors', () => {
 });
 
 describe('broker: faults inside the tree lose no accepted message', () => {
-  it('killing metadata shards, the pull server and a scheduler thread mid-traffic', async () => {
+  it('killing metadata shards, the pull server, retrievers, delivery tasks and a scheduler thread mid-traffic', async () => {
     const { broker: b, api } = await broker(1);
     await api.call('POST', '/v1/topics', { name: 'faults' });
     const sub = (await api.call('POST', '/v1/topics/faults/subscriptions', { protocol: 'pull', ackDeadlineMs: 1_000 })).body;
+    const hook = await Subscriber.start(api);
+    cleanups.push(() => hook.close());
+    await hook.subscribe('faults');
 
     const accepted = new Set<number>();
     const delivered = new Set<number>();
     let publishing = true;
+    // Set when the test ends, even early: the loops must stop before the client closes, or
+    // each call fails at once and the loop spins without ever yielding to the event loop.
+    let ended = false;
+    cleanups.push(() => {
+      ended = true;
+    });
     const publisher = (async () => {
-      for (let seq = 0; publishing || seq < 300; seq++) {
+      for (let seq = 0; !ended && (publishing || seq < 300); seq++) {
         const r = await api.call('POST', '/v1/topics/faults/messages', { payload: { seq } }).catch(() => null);
         // No answer (a connection cut) or 503 (a component restarting): not accepted, as the client knows.
         if (r?.status === 202) accepted.add(seq);
@@ -109,7 +131,7 @@ describe('broker: faults inside the tree lose no accepted message', () => {
       }
     })();
     const consumer = (async () => {
-      while (publishing || delivered.size < accepted.size) {
+      while (!ended && (publishing || delivered.size < accepted.size)) {
         const batch = await pull(api, sub.id, 50, 500);
         for (const m of batch) delivered.add(m.payload.seq);
         // A lost ack is harmless: the message comes back after its deadline and is counted once.
@@ -117,31 +139,56 @@ describe('broker: faults inside the tree lose no accepted message', () => {
       }
     })();
 
+    const restarted = async (name: string, pid: Pid) =>
+      until(() => {
+        const now = b.system.whereis(name);
+        return now !== undefined && !now.equals(pid);
+      }, `${name} restarted`);
     const kill = async (name: string) => {
       const pid = b.system.whereis(name);
       expect(pid, `${name} is running`).toBeDefined();
       b.system.exit(pid!, 'kill');
-      await until(() => {
-        const now = b.system.whereis(name);
-        return now !== undefined && !now.equals(pid!);
-      }, `${name} restarted`);
+      await restarted(name, pid!);
     };
     await until(() => accepted.size > 50, '50 publishes');
     for (let i = 0; i < 4; i++) await kill(shardName(i));
-    await until(() => accepted.size > 150, '150 publishes');
+    await until(() => accepted.size > 100, '100 publishes');
     await kill(PULL_SERVER);
+
+    // Delivery: kill every retriever, then whatever tasks are running (on either thread).
+    const retrievers = await retrieverPids(b);
+    for (const pid of retrievers) b.system.exit(pid, 'kill');
+    await until(async () => (await retrieverPids(b)).every((pid) => !retrievers.some((old) => old.equals(pid))), 'retrievers restarted');
+    await until(() => accepted.size > 200, '200 publishes');
+    let tasksKilled = 0;
+    await until(async () => {
+      for (const task of (await deliveryStats(b.system)).tasks) {
+        b.system.exit(task.pid, 'kill');
+        tasksKilled++;
+      }
+      return tasksKilled >= 3;
+    }, 'three delivery tasks killed mid-flight');
+
+    // Shards 1 and 3 and half the delivery tasks run on scheduler thread 1: take it down.
     await until(() => accepted.size > 250, '250 publishes');
-    // Shards 1 and 3 run on scheduler thread 1: take the whole thread down.
     const killer = b.system.spawnOpt(ThreadKiller, ['exit'], { scheduler: 1 });
     b.system.send(killer, 'go');
     await until(async () => (await b.service.ready()) && accepted.size > 350, 'the tree back in shape');
     publishing = false;
     await publisher;
     await consumer;
+    await until(() => [...accepted].every((seq) => hook.notifications.some((n) => n.body.payload.seq === seq)), 'every accepted message at the webhook');
 
-    for (const seq of accepted) expect(delivered.has(seq), `message ${seq} got a 202 and was never delivered`).toBe(true);
+    for (const seq of accepted) expect(delivered.has(seq), `message ${seq} got a 202 and was never pulled`).toBe(true);
     const children = await Supervisor.whichChildren(b.system, b.root);
     expect(children.every((c) => c.pid !== undefined)).toBe(true);
     expect((await api.call('GET', '/readyz')).status).toBe(200);
-  }, 60_000);
+  }, 90_000);
 });
+
+/** The retriever actors, found through the delivery subtree (they have no names). */
+async function retrieverPids(b: RunningBroker): Promise<Pid[]> {
+  const delivery = (await Supervisor.whichChildren(b.system, b.root)).find((c) => c.id === 'delivery')!.pid!;
+  const pool = (await Supervisor.whichChildren(b.system, delivery)).find((c) => c.id === 'retrievers')!.pid!;
+  return (await Supervisor.whichChildren(b.system, pool)).map((c) => c.pid!).filter(Boolean);
+}
