@@ -38,10 +38,10 @@ function snapshotOf(inbox: Inbox): unknown[] {
   return mailbox ? mailbox.snapshot() : [];
 }
 
-/** Resolves when `cond()` is true, polling; rejects after `ms` with `what`. */
-export async function eventually(cond: () => boolean, what: string, ms = 5_000): Promise<void> {
+/** Resolves when `cond()` is (or resolves to) true, polling; rejects after `ms` with `what`. */
+export async function eventually(cond: () => boolean | Promise<boolean>, what: string, ms = 5_000): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`eventually: ${what} did not happen within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 5));
   }

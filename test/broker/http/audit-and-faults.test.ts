@@ -10,6 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHttpApp } from '../../../broker/http/app.js';
 import type { BrokerService } from '../../../broker/service.js';
 import { ADMIN_KEY, capturingLogger, expectError, startTestBroker, uniqueTopic, type TestBroker } from './support.js';
+import { eventually } from '../../support/receive.js';
+
+/** How long a wait in these tests may take on a loaded 2-core machine. */
+const WAIT_MS = 10_000;
 
 let t: TestBroker;
 beforeAll(async () => {
@@ -31,13 +35,6 @@ function withFaults(service: BrokerService, faults: Partial<Record<keyof BrokerS
   });
 }
 
-async function until(condition: () => Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe('http audit log - one line per mutating call', () => {
   it('records who, what, when and the outcome, refused calls too; reads only get access lines', async () => {
@@ -82,7 +79,7 @@ describe('http topic cache - follows the metadata shards', () => {
     expect((await t.admin.delete(`/v1/topics/${name}`)).status).toBe(204);
     expect((await t.admin.post('/v1/topics', { name, maxAttempts: 5 })).status).toBe(201);
     // The change notice travels by message, so the other frontend sees it shortly, not at once.
-    await until(async () => (await other.client.get(`/v1/topics/${name}`)).body.options?.maxAttempts === 5, 'the cache invalidation');
+    await eventually(async () => (await other.client.get(`/v1/topics/${name}`)).body.options?.maxAttempts === 5, 'the cache invalidation', WAIT_MS);
   });
 });
 

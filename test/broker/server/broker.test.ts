@@ -13,6 +13,10 @@ import type { Pid } from '../../../runtime/index.js';
 import { ThreadKiller } from '../../fixtures/actors.js';
 import { ApiClient } from '../support/http-client.js';
 import { Subscriber } from '../support/subscriber.js';
+import { eventually } from '../../support/receive.js';
+
+/** How long a wait in these tests may take on a loaded 2-core machine. */
+const WAIT_MS = 30_000;
 
 const ADMIN = 'test-admin-key-0123456789';
 const cleanups: Array<() => unknown> = [];
@@ -38,14 +42,6 @@ async function broker(schedulers = 1): Promise<{ broker: RunningBroker; api: Api
   return { broker: b, api };
 }
 
-/** Waits (polling) until `cond` holds; fails naming `what` after `ms`. */
-async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 type Pulled = { ackId: string; id: string; payload: { seq: number }; attempt: number; redelivered: boolean };
 
@@ -140,44 +136,44 @@ describe('broker: faults inside the tree lose no accepted message', () => {
     })();
 
     const restarted = async (name: string, pid: Pid) =>
-      until(() => {
+      eventually(() => {
         const now = b.system.whereis(name);
         return now !== undefined && !now.equals(pid);
-      }, `${name} restarted`);
+      }, `${name} restarted`, WAIT_MS);
     const kill = async (name: string) => {
       const pid = b.system.whereis(name);
       expect(pid, `${name} is running`).toBeDefined();
       b.system.exit(pid!, 'kill');
       await restarted(name, pid!);
     };
-    await until(() => accepted.size > 50, '50 publishes');
+    await eventually(() => accepted.size > 50, '50 publishes', WAIT_MS);
     for (let i = 0; i < 4; i++) await kill(shardName(i));
-    await until(() => accepted.size > 100, '100 publishes');
+    await eventually(() => accepted.size > 100, '100 publishes', WAIT_MS);
     await kill(PULL_SERVER);
 
     // Delivery: kill every retriever, then whatever tasks are running (on either thread).
     const retrievers = await retrieverPids(b);
     for (const pid of retrievers) b.system.exit(pid, 'kill');
-    await until(async () => (await retrieverPids(b)).every((pid) => !retrievers.some((old) => old.equals(pid))), 'retrievers restarted');
-    await until(() => accepted.size > 200, '200 publishes');
+    await eventually(async () => (await retrieverPids(b)).every((pid) => !retrievers.some((old) => old.equals(pid))), 'retrievers restarted', WAIT_MS);
+    await eventually(() => accepted.size > 200, '200 publishes', WAIT_MS);
     let tasksKilled = 0;
-    await until(async () => {
+    await eventually(async () => {
       for (const task of (await deliveryStats(b.system)).tasks) {
         b.system.exit(task.pid, 'kill');
         tasksKilled++;
       }
       return tasksKilled >= 3;
-    }, 'three delivery tasks killed mid-flight');
+    }, 'three delivery tasks killed mid-flight', WAIT_MS);
 
     // Shards 1 and 3 and half the delivery tasks run on scheduler thread 1: take it down.
-    await until(() => accepted.size > 250, '250 publishes');
+    await eventually(() => accepted.size > 250, '250 publishes', WAIT_MS);
     const killer = b.system.spawnOpt(ThreadKiller, ['exit'], { scheduler: 1 });
     b.system.send(killer, 'go');
-    await until(async () => (await b.service.ready()) && accepted.size > 350, 'the tree back in shape');
+    await eventually(async () => (await b.service.ready()) && accepted.size > 350, 'the tree back in shape', WAIT_MS);
     publishing = false;
     await publisher;
     await consumer;
-    await until(() => [...accepted].every((seq) => hook.notifications.some((n) => n.body.payload.seq === seq)), 'every accepted message at the webhook');
+    await eventually(() => [...accepted].every((seq) => hook.notifications.some((n) => n.body.payload.seq === seq)), 'every accepted message at the webhook', WAIT_MS);
 
     for (const seq of accepted) expect(delivered.has(seq), `message ${seq} got a 202 and was never pulled`).toBe(true);
     const children = await Supervisor.whichChildren(b.system, b.root);

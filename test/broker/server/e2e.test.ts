@@ -9,6 +9,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startBroker, type RunningBroker } from '../../../broker/server/broker.js';
 import { ApiClient } from '../support/http-client.js';
 import { Subscriber } from '../support/subscriber.js';
+import { eventually } from '../../support/receive.js';
+
+/** How long a wait in these tests may take on a loaded 2-core machine. */
+const WAIT_MS = 60_000;
 
 const ADMIN = 'test-admin-key-0123456789';
 const cleanups: Array<() => unknown> = [];
@@ -41,13 +45,6 @@ async function subscriber(api: ApiClient): Promise<Subscriber> {
   return s;
 }
 
-async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('broker end to end', () => {
   it('10,000 messages reach two webhooks and a pull subscription, each delivery well-formed and signed', async () => {
@@ -82,13 +79,13 @@ describe('broker end to end', () => {
     expect(ids.size).toBe(10_000);
 
     const pulled = new Set<string>();
-    await until(async () => {
+    await eventually(async () => {
       const r = await api.call('POST', `/v1/subscriptions/${pull.body.id}/pull`, { max: 100, waitMs: 1_000 });
       for (const m of r.body.messages) pulled.add(m.id);
       if (r.body.messages.length > 0) await api.call('POST', `/v1/subscriptions/${pull.body.id}/ack`, { ackIds: r.body.messages.map((m: any) => m.ackId) });
       return pulled.size === 10_000;
     }, 'the pull subscription receiving 10,000', 120_000);
-    await until(() => new Set(a.notifications.map((n) => n.body.id)).size === 10_000 && new Set(b.notifications.map((n) => n.body.id)).size === 10_000, 'both webhooks receiving 10,000', 120_000);
+    await eventually(() => new Set(a.notifications.map((n) => n.body.id)).size === 10_000 && new Set(b.notifications.map((n) => n.body.id)).size === 10_000, 'both webhooks receiving 10,000', 120_000);
 
     for (const [hook, subId] of [[a, subA], [b, subB]] as const) {
       expect(new Set(hook.notifications.map((n) => n.body.id))).toEqual(ids);
@@ -118,8 +115,8 @@ describe('broker end to end', () => {
 
     const ids: string[] = [];
     for (let seq = 0; seq < 20; seq++) ids.push((await api.call('POST', '/v1/topics/alerts/messages', { payload: { seq } })).body.id);
-    await until(() => new Set(healthy.notifications.map((n) => n.body.id)).size === 20, 'the healthy subscriber receiving all 20');
-    await until(async () => (await api.call('GET', `/v1/subscriptions/${failingId}`)).body.stats.deadLettered === 20, '20 dead letters');
+    await eventually(() => new Set(healthy.notifications.map((n) => n.body.id)).size === 20, 'the healthy subscriber receiving all 20', WAIT_MS);
+    await eventually(async () => (await api.call('GET', `/v1/subscriptions/${failingId}`)).body.stats.deadLettered === 20, '20 dead letters', WAIT_MS);
 
     // Every message was tried maxAttempts times (the growing delays are shown, without a clock,
     // by test/broker/delivery and the backoff tests).
@@ -135,7 +132,7 @@ describe('broker end to end', () => {
 
     failing.reply = () => 200;
     expect((await api.call('POST', `/v1/subscriptions/${failingId}/dead-letters/redrive`)).body).toEqual({ redriven: 20 });
-    await until(async () => (await api.call('GET', `/v1/subscriptions/${failingId}`)).body.stats.delivered === 20, 'redriven messages delivered');
+    await eventually(async () => (await api.call('GET', `/v1/subscriptions/${failingId}`)).body.stats.delivered === 20, 'redriven messages delivered', WAIT_MS);
     const afterRedrive = failing.notifications.slice(80);
     expect(new Set(afterRedrive.map((n) => n.body.id))).toEqual(new Set(ids));
     expect(afterRedrive.every((n) => n.signatureOk)).toBe(true);
@@ -155,7 +152,7 @@ describe('broker end to end', () => {
     const other = await api.call('POST', '/v1/topics/dedup/messages', { payload: { n: 2 }, idempotencyKey: 'k1' });
     expect(other.status).toBe(409);
     await api.call('POST', '/v1/topics/dedup/messages', { payload: { n: 3 } });
-    await until(() => hook.notifications.length === 2, 'two deliveries');
+    await eventually(() => hook.notifications.length === 2, 'two deliveries', WAIT_MS);
     await new Promise((r) => setTimeout(r, 300));
     expect(hook.notifications.map((n) => n.body.payload.n).sort()).toEqual([1, 3]);
   }, 60_000);
@@ -173,7 +170,7 @@ describe('broker end to end', () => {
       expect((await api.call('POST', '/v1/topics/big/messages', { payloadBase64: bytes.toString('base64'), attributes: { i: String(i) } })).status).toBe(202);
       expect((await api.call('POST', '/v1/topics/big/messages', { payload: { text, i } })).status).toBe(202);
     }
-    await until(() => hook.notifications.length >= 8, 'eight large deliveries');
+    await eventually(() => hook.notifications.length >= 8, 'eight large deliveries', WAIT_MS);
     const binary = hook.notifications.filter((n) => n.body.payloadBase64 !== undefined);
     const json = hook.notifications.filter((n) => n.body.payload !== undefined);
     expect(binary).toHaveLength(4);
