@@ -69,8 +69,10 @@ export interface BrokerService {
   /**
    * Up to `max` messages of a pull subscription, waiting up to `waitMs` for the first one
    * (long poll; resolves early with [] when the broker stops). undefined: no such subscription.
+   * `signal`: the client went away; a poll still waiting ends with [] and claims nothing more
+   * (leases already handed out come back at their ack deadline, as for any lost answer).
    */
-  pull(subscriptionId: string, max: number, waitMs: number): Promise<DeliveryLease[] | undefined>;
+  pull(subscriptionId: string, max: number, waitMs: number, signal?: AbortSignal): Promise<DeliveryLease[] | undefined>;
   ack(subscriptionId: string, ackIds: readonly string[]): Promise<AckOutcome[]>;
   /** Ends each attempt now and makes its message due again at once (next attempt, redelivered). */
   nack(subscriptionId: string, ackIds: readonly string[]): Promise<AckOutcome[]>;

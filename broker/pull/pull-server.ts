@@ -5,6 +5,7 @@
  *                                │  nothing due and waitMs > 0: park the caller
  *   publish path ──{published: topic}──► wake the parked pulls of that topic's subscriptions
  *   own timer ──{wake: subId}──────────► a retry or an ack deadline fell due, or a poll ran out
+ *   frontend ──{cancel: pollId}────────► the client hung up: end its poll, claim nothing for it
  *
  * A pull is answered later (`noreply`), so one slow poll never holds another. Store calls run
  * concurrently, as the broker's outside caller (`system`): a GenServer's own context waits for
@@ -20,16 +21,19 @@ import type { ActorSystem, Context, TimerRef } from '../../runtime/index.js';
 import { storeCall } from '../store/store-server.js';
 import type { DeliveryLease, SubscriptionRecord } from '../store/types.js';
 
-export type PullRequest = { readonly pull: string; readonly max: number; readonly waitMs: number };
+export type PullRequest = { readonly pull: string; readonly max: number; readonly waitMs: number; readonly pollId: string };
 /** Cast after a publish to a topic. */
 export type PublishedNotice = { readonly published: string };
 /** Cast after a nack: the subscription has messages due at once. */
 export type DueNotice = { readonly due: string };
+/** Cast when the client of a poll went away. */
+export type CancelNotice = { readonly cancel: string };
 /** Cast by the frontend when it stops: answer every parked poll now (with no messages). */
 export type ReleaseNotice = { readonly releaseAll: true };
 type WakeMessage = { readonly wake: string };
 
 interface ParkedPull {
+  readonly pollId: string;
   readonly from: From;
   readonly max: number;
   readonly until: number;
@@ -49,6 +53,10 @@ interface PullState {
   readonly bySub: Map<string, Waiters>;
   /** Subscriptions of a topic that have parked polls (for {published}). */
   readonly byTopic: Map<string, Set<string>>;
+  /** Polls whose first claim is in flight, and those of them cancelled meanwhile (they are
+   * answered instead of parked). Both only hold polls in that short window. */
+  readonly starting: Set<string>;
+  readonly cancelled: Set<string>;
 }
 
 /** Poll the store at least this often while pulls are parked, in case a notice was missed
@@ -59,15 +67,17 @@ const MAX_PARK_SLICE_MS = 1_000;
  * main thread by the broker's tree. */
 export function pullServer(system: ActorSystem): GenServerCallbacks<PullState, undefined, PullRequest> {
   return {
-    init: () => ({ ok: true, state: { bySub: new Map(), byTopic: new Map() } }),
+    init: () => ({ ok: true, state: { bySub: new Map(), byTopic: new Map(), starting: new Set(), cancelled: new Set() } }),
 
     handleCall(request: PullRequest, from: From, state: PullState, ctx: Context) {
       void firstClaim(system, ctx, state, request, from);
       return { noreply: true, state };
     },
 
-    handleCast(notice: PublishedNotice | DueNotice | ReleaseNotice, state: PullState, ctx: Context) {
-      if ('published' in notice) {
+    handleCast(notice: PublishedNotice | DueNotice | ReleaseNotice | CancelNotice, state: PullState, ctx: Context) {
+      if ('cancel' in notice) {
+        cancel(ctx, state, notice.cancel);
+      } else if ('published' in notice) {
         for (const subId of state.byTopic.get(notice.published) ?? []) serveParked(system, ctx, state, subId);
       } else if ('due' in notice) {
         if (state.bySub.has(notice.due)) serveParked(system, ctx, state, notice.due);
@@ -94,15 +104,36 @@ export function pullServer(system: ActorSystem): GenServerCallbacks<PullState, u
 }
 
 async function firstClaim(system: ActorSystem, ctx: Context, state: PullState, request: PullRequest, from: From): Promise<void> {
+  state.starting.add(request.pollId);
   try {
     const sub = await storeCall(system, 'getSubscription', request.pull);
     if (!sub) return GenServer.reply(ctx, from, undefined);
+    if (state.cancelled.has(request.pollId)) return GenServer.reply(ctx, from, []);
     const leases = await claim(system, sub.id, request.max);
-    if (leases.length > 0 || request.waitMs <= 0) return GenServer.reply(ctx, from, leases);
-    park(system, ctx, state, sub, { from, max: request.max, until: Date.now() + request.waitMs });
+    if (leases.length > 0 || request.waitMs <= 0 || state.cancelled.has(request.pollId)) return GenServer.reply(ctx, from, leases);
+    park(system, ctx, state, sub, { pollId: request.pollId, from, max: request.max, until: Date.now() + request.waitMs });
   } catch (error) {
     // The caller's GenServer.call gets the store's failure as its answer's rejection.
     GenServer.reply(ctx, from, { $pullError: String((error as Error)?.message ?? error) });
+  } finally {
+    state.starting.delete(request.pollId);
+    state.cancelled.delete(request.pollId);
+  }
+}
+
+/** Ends a poll whose client went away: a parked one is answered [] and dropped; one still in
+ * its first claim is answered instead of parked. A poll already answered is left alone. */
+function cancel(ctx: Context, state: PullState, pollId: string): void {
+  if (state.starting.has(pollId)) {
+    state.cancelled.add(pollId);
+    return;
+  }
+  for (const [subId, waiters] of state.bySub) {
+    const i = waiters.queue.findIndex((p) => p.pollId === pollId);
+    if (i < 0) continue;
+    GenServer.reply(ctx, waiters.queue.splice(i, 1)[0].from, []);
+    if (waiters.queue.length === 0 && !waiters.claiming) forget(ctx, state, subId);
+    return;
   }
 }
 

@@ -9,11 +9,12 @@
  * Every call is made as `system` (outside code), so the HTTP server's many requests run
  * concurrently, each in an inbox of its own. Lives on the main thread, with the frontend.
  */
+import { randomUUID } from 'node:crypto';
 import { GenServer } from '../../actors/index.js';
 import type { ActorSystem } from '../../runtime/index.js';
 import { ShardDirectory } from '../metadata/directory.js';
 import type { ShardAnswers, ShardRequest } from '../metadata/shard.js';
-import type { DueNotice, PublishedNotice, PullAnswer, PullRequest, ReleaseNotice } from '../pull/pull-server.js';
+import type { CancelNotice, DueNotice, PublishedNotice, PullAnswer, PullRequest, ReleaseNotice } from '../pull/pull-server.js';
 import type { BrokerService, ConfirmOutcome, CreateSubscriptionOutcome } from '../service.js';
 import { STORE_SERVER, storeCall } from '../store/store-server.js';
 import { isPushProtocol, type AckOutcome, type ApiKeyRecord, type NewMessage, type SubscriptionRecord, type TopicRecord } from '../store/types.js';
@@ -109,9 +110,16 @@ export class ActorBrokerService implements BrokerService {
   }
 
   // ── pull ────────────────────────────────────────────────────────────────────────────
-  async pull(subscriptionId: string, max: number, waitMs: number) {
-    const request: PullRequest = { pull: subscriptionId, max, waitMs };
-    const answer = await (GenServer.call(this.#system, PULL_SERVER, request, waitMs + PULL_MARGIN_MS) as PromiseLike<PullAnswer>);
+  async pull(subscriptionId: string, max: number, waitMs: number, signal?: AbortSignal) {
+    const request: PullRequest = { pull: subscriptionId, max, waitMs, pollId: randomUUID() };
+    const cancel = () => GenServer.cast(this.#system, PULL_SERVER, { cancel: request.pollId } satisfies CancelNotice);
+    signal?.addEventListener('abort', cancel, { once: true });
+    let answer: PullAnswer;
+    try {
+      answer = await (GenServer.call(this.#system, PULL_SERVER, request, waitMs + PULL_MARGIN_MS) as PromiseLike<PullAnswer>);
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+    }
     if (answer !== undefined && !Array.isArray(answer)) throw new Error(`pull failed: ${answer.$pullError}`);
     return answer;
   }

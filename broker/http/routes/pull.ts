@@ -6,8 +6,9 @@
  *   POST /v1/subscriptions/:id/nack  {ackIds:[…]} → {nacked}   (redelivered at once)
  *
  * A pull long-polls: it answers as soon as one message is there, or with [] after `waitMs`.
- * Leases handed to a client that hung up meanwhile are not lost: they are redelivered after
- * the subscription's ackDeadlineMs, like any unacknowledged message.
+ * A poll whose client hangs up ends at once and claims nothing more; leases handed out just
+ * before are not lost: they are redelivered after the subscription's ackDeadlineMs, like any
+ * unacknowledged message.
  * Acks of pull and websocket subscriptions are accepted here; http/https ones are acknowledged
  * by their endpoint's answer and cannot be pulled or acked.
  */
@@ -27,14 +28,26 @@ const ACK_FIELDS: ReadonlySet<string> = new Set(['ackIds']);
 type IdParams = { Params: { id: string } };
 
 export function registerPullRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  app.post<IdParams>('/v1/subscriptions/:id/pull', { config: { access: SUBSCRIBER }, bodyLimit: SMALL_BODY_LIMIT }, async (request) => {
+  app.post<IdParams>('/v1/subscriptions/:id/pull', { config: { access: SUBSCRIBER }, bodyLimit: SMALL_BODY_LIMIT }, async (request, reply) => {
     const sub = await loadSubscription(ctx, principalOf(request), request.params.id);
     const body = optionalBody(request.body);
     rejectUnknownFields(body, PULL_FIELDS, '');
     const max = optionalInteger(body, 'max', '', LIMITS.pullMax) ?? LIMITS.pullMax.default;
     const waitMs = optionalInteger(body, 'waitMs', '', LIMITS.pullWaitMs) ?? LIMITS.pullWaitMs.default;
     if (sub.protocol !== 'pull') throw wrongProtocol(sub, 'pulled (only pull subscriptions are)');
-    const leases = await ctx.broker.pull(sub.id, max, waitMs);
+    // A client that hangs up during a long poll must not be handed the next messages: the
+    // response closing before it was written ends the poll (it claims nothing more).
+    const gone = new AbortController();
+    const onClose = () => {
+      if (!reply.raw.writableFinished) gone.abort();
+    };
+    reply.raw.once('close', onClose);
+    let leases;
+    try {
+      leases = await ctx.broker.pull(sub.id, max, waitMs, gone.signal);
+    } finally {
+      reply.raw.off('close', onClose);
+    }
     if (leases === undefined) throw subscriptionNotFound(sub.id);
     return { messages: leases.map(leaseView) };
   });

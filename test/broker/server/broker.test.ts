@@ -4,6 +4,7 @@
  * a killed metadata shard, pull server or whole scheduler thread loses no accepted message
  * and the tree returns to shape.
  */
+import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Supervisor } from '../../../actors/index.js';
 import { deliveryStats } from '../../../broker/delivery/index.js';
@@ -87,6 +88,29 @@ describe('broker: pull delivery through the actors', () => {
     expect((await api.call('POST', '/v1/topics/late/messages', { payload: { seq: 7 } })).status).toBe(202);
     const got = await waiting;
     expect(got.map((m) => m.payload.seq)).toEqual([7]);
+  });
+
+  it('a long poll whose client hung up claims nothing: the next poll gets the message', async () => {
+    const { broker: b, api } = await broker();
+    await api.call('POST', '/v1/topics', { name: 'gone' });
+    const sub = (await api.call('POST', '/v1/topics/gone/subscriptions', { protocol: 'pull', ackDeadlineMs: 60_000 })).body;
+    const hangUp = new AbortController();
+    const abandoned = request(`${b.url}/v1/subscriptions/${sub.id}/pull`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ max: 10, waitMs: 20_000 }),
+      signal: hangUp.signal,
+    }).catch(() => 'aborted');
+    // Parked before the hang-up (its first claim found nothing), then the client goes away.
+    await new Promise((r) => setTimeout(r, 300));
+    hangUp.abort();
+    expect(await abandoned).toBe('aborted');
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await api.call('POST', '/v1/topics/gone/messages', { payload: { seq: 1 } })).status).toBe(202);
+    // With the abandoned poll still parked, it would have taken the message for a minute.
+    const got = await pull(api, sub.id, 10, 5_000);
+    expect(got.map((m) => m.payload.seq)).toEqual([1]);
+    expect(got[0].attempt).toBe(1);
   });
 
   it('an unacknowledged message comes back after its ack deadline', async () => {
