@@ -113,6 +113,33 @@ describe('broker: pull delivery through the actors', () => {
     expect(got[0].attempt).toBe(1);
   });
 
+  it('filters route by AMQP topic matching; a message past its TTL is dropped and counted expired', async () => {
+    const { api } = await broker();
+    await api.call('POST', '/v1/topics', { name: 'routed' });
+    const subscribe = async (filter?: string) =>
+      (await api.call('POST', '/v1/topics/routed/subscriptions', { protocol: 'pull', ...(filter === undefined ? {} : { filter }) })).body.id as string;
+    const star = await subscribe('orders.*');
+    const hash = await subscribe('orders.#');
+    const all = await subscribe('#');
+    const none = await subscribe();
+    const keys = ['orders.created', 'orders.created.eu', 'orders', 'billing.paid', undefined];
+    for (const [seq, routingKey] of keys.entries()) {
+      expect((await api.call('POST', '/v1/topics/routed/messages', { payload: { seq }, ...(routingKey === undefined ? {} : { routingKey }) })).status).toBe(202);
+    }
+    const seqs = async (id: string) => (await pull(api, id, 100)).map((m) => m.payload.seq).sort();
+    expect(await seqs(star)).toEqual([0]);
+    expect(await seqs(hash)).toEqual([0, 1, 2]);
+    expect(await seqs(all)).toEqual([0, 1, 2, 3, 4]);
+    expect(await seqs(none)).toEqual([0, 1, 2, 3, 4]);
+
+    // TTL: min(topic messageTtlMs, message ttlMs); expiry is applied when a claim meets it.
+    expect((await api.call('POST', '/v1/topics/routed/messages', { payload: { seq: 9 }, ttlMs: 1 })).status).toBe(202);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await seqs(none)).toEqual([]);
+    expect((await api.call('GET', `/v1/subscriptions/${none}`)).body.stats.expired).toBe(1);
+    expect((await api.call('GET', '/v1/topics/routed')).body.stats.expired).toBe(1);
+  });
+
   it('an unacknowledged message comes back after its ack deadline', async () => {
     const { api } = await broker();
     await api.call('POST', '/v1/topics', { name: 'slow' });
