@@ -13,6 +13,7 @@
  * cache equal to the store for the records it owns (a write updates the cache only after the
  * store has it). Metadata changes are rare beside publishes, which do not pass through here.
  */
+import { timingSafeEqual } from 'node:crypto';
 import { GenServer, type From } from '../../actors/index.js';
 import type { Context } from '../../runtime/index.js';
 import { FRONTEND, shardName } from '../server/names.js';
@@ -170,10 +171,9 @@ export function isTopicChanged(m: unknown): m is TopicChangedNotice {
   return typeof m === 'object' && m !== null && typeof (m as TopicChangedNotice).topicChanged === 'string';
 }
 
-/** Compares tokens without an early exit, so response time does not leak how much matched. */
+/** Compares tokens in time independent of where they differ (only the length can leak). */
 function sameToken(expected: string, given: string): boolean {
-  if (expected.length !== given.length) return false;
-  let diff = 0;
-  for (let i = 0; i < expected.length; i++) diff |= expected.charCodeAt(i) ^ given.charCodeAt(i);
-  return diff === 0;
+  const a = Buffer.from(expected, 'utf8');
+  const b = Buffer.from(given, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
 }

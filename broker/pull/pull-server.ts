@@ -106,11 +106,14 @@ export function pullServer(system: ActorSystem): GenServerCallbacks<PullState, u
 async function firstClaim(system: ActorSystem, ctx: Context, state: PullState, request: PullRequest, from: From): Promise<void> {
   state.starting.add(request.pollId);
   try {
+    // Claim first: leases prove the subscription exists (deleting one drops its deliveries in
+    // the same write), so the usual pull costs one store call. Only an empty answer needs the
+    // record: to tell "no such subscription" from "nothing yet", and the topic to park on.
+    const leases = await claim(system, request.pull, request.max);
+    if (leases.length > 0) return GenServer.reply(ctx, from, leases);
     const sub = await storeCall(system, 'getSubscription', request.pull);
     if (!sub) return GenServer.reply(ctx, from, undefined);
-    if (state.cancelled.has(request.pollId)) return GenServer.reply(ctx, from, []);
-    const leases = await claim(system, sub.id, request.max);
-    if (leases.length > 0 || request.waitMs <= 0 || state.cancelled.has(request.pollId)) return GenServer.reply(ctx, from, leases);
+    if (request.waitMs <= 0 || state.cancelled.has(request.pollId)) return GenServer.reply(ctx, from, []);
     park(system, ctx, state, sub, { pollId: request.pollId, from, max: request.max, until: Date.now() + request.waitMs });
   } catch (error) {
     // The caller's GenServer.call gets the store's failure as its answer's rejection.
@@ -192,8 +195,7 @@ function serveParked(system: ActorSystem, ctx: Context, state: PullState, subId:
 /** Answers polls whose wait has run out, with no messages. */
 function expire(ctx: Context, waiters: Waiters): void {
   const now = Date.now();
-  while (waiters.queue.length > 0 && waiters.queue[0].until <= now) GenServer.reply(ctx, waiters.queue.shift()!.from, []);
-  // Later polls may expire before earlier ones (different waitMs): answer those too.
+  // Any poll may be the one to run out (different waitMs), so look at all of them.
   for (let i = waiters.queue.length - 1; i >= 0; i--) {
     if (waiters.queue[i].until <= now) GenServer.reply(ctx, waiters.queue.splice(i, 1)[0].from, []);
   }

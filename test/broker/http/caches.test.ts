@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Authenticator, hashKey } from '../../../broker/http/auth.js';
 import { TopicCache } from '../../../broker/http/topic-cache.js';
 import { openStore, type MessageStore } from '../../../broker/store/index.js';
+import { eventually } from '../../support/receive.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const options = { messageTtlMs: 60_000, maxAttempts: 3, dedupWindowMs: 1000 };
@@ -79,7 +80,7 @@ describe('topic cache', () => {
     await s.createTopic({ name: 'c', options, createdAt: T0 });
     h.holdReads(true);
     const slow = cache.get('c'); // has read the record, is held before answering
-    await until(() => h.reads() === 1);
+    await eventually(() => h.reads() === 1, 'one read through');
     await s.deleteTopic('c');
     h.notify('c');
     h.holdReads(false);
@@ -108,7 +109,7 @@ describe('key cache', () => {
     await s.createKey(record('k2', 'secret-2'));
     h.holdReads(true);
     const slow = auth.authenticate('Bearer secret-2');
-    await until(() => h.reads() === 1);
+    await eventually(() => h.reads() === 1, 'one read through');
     await s.deleteKey('k2');
     auth.forget('k2');
     h.holdReads(false);
@@ -126,10 +127,3 @@ describe('key cache', () => {
   });
 });
 
-async function until(condition: () => boolean, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-}
