@@ -1,7 +1,9 @@
 /**
  * The frontend as a component of the tree: a GenServer that owns the HTTP server.
  *
- *   init       build the HTTP app over the BrokerService, listen (same port after a restart)
+ *   init       close the server of a predecessor that was killed (no terminate ran, so its
+ *              socket is still open), build the HTTP app over the BrokerService, listen on
+ *              the same port as before
  *   info       {topicChanged} from a metadata shard ──► the app's topic cache drops the entry
  *   terminate  release parked long polls, then close: stop accepting, let requests in flight
  *              (publishes waiting for their commit) finish; the store stops after us
@@ -25,7 +27,7 @@ export interface FrontendOptions {
   readonly service: ActorBrokerService;
   readonly host: string;
   /** 0 picks a free port at the first start; a restart reuses the port it got. */
-  port: number;
+  readonly port: number;
   readonly createHttpServer: (service: ActorBrokerService) => HttpServer;
   /** Told the address once listening (first start and restarts). */
   readonly onListening?: (address: { host: string; port: number }) => void;
@@ -36,14 +38,19 @@ interface FrontendState {
 }
 
 export function frontendServer(options: FrontendOptions): GenServerCallbacks<FrontendState, undefined> {
+  // Kept across restarts (the tree makes these callbacks once): the port to listen on again,
+  // and the server last started, which a `kill` leaves listening since terminate does not run.
+  let port = options.port;
+  let previous: HttpServer | null = null;
   return {
     async init(_args: undefined, ctx: Context) {
       ctx.trapExit(true); // so a shutdown runs terminate, which closes the server gracefully
+      if (previous !== null) await previous.close();
       const http = options.createHttpServer(options.service);
-      await http.listen({ host: options.host, port: options.port });
-      const address = http.server.address() as { port: number };
-      options.port = address.port;
-      options.onListening?.({ host: options.host, port: address.port });
+      previous = http;
+      await http.listen({ host: options.host, port });
+      port = (http.server.address() as { port: number }).port;
+      options.onListening?.({ host: options.host, port });
       return { ok: true, state: { http } };
     },
 
@@ -55,6 +62,7 @@ export function frontendServer(options: FrontendOptions): GenServerCallbacks<Fro
     async terminate(_reason: unknown, state: FrontendState) {
       options.service.releasePolls();
       await state.http.close();
+      previous = null;
     },
   };
 }

@@ -60,10 +60,12 @@ export function brokerTree(options: TreeOptions): SupervisorSpec {
     },
   ];
   if (options.delivery) children.push(options.delivery);
+  // Made once, outside the start function: it remembers the port it got, for its restarts.
+  const frontend = frontendServer(options.frontend);
   children.push({
     id: 'frontend',
     shutdown: options.drainMs,
-    start: (ctx: Context) => GenServer.startLink(ctx, frontendServer(options.frontend), undefined, { name: FRONTEND }),
+    start: (ctx: Context) => GenServer.startLink(ctx, frontend, undefined, { name: FRONTEND }),
   });
   return { strategy: 'one_for_one', intensity: 10, periodMs: 5_000, children };
 }

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Supervisor } from '../../../actors/index.js';
 import { deliveryStats } from '../../../broker/delivery/index.js';
 import { startBroker, type RunningBroker } from '../../../broker/server/broker.js';
-import { PULL_SERVER, shardName } from '../../../broker/server/names.js';
+import { FRONTEND, PULL_SERVER, shardName } from '../../../broker/server/names.js';
 import type { Pid } from '../../../runtime/index.js';
 import { ThreadKiller } from '../../fixtures/actors.js';
 import { ApiClient } from '../support/http-client.js';
@@ -231,6 +231,22 @@ describe('broker: faults inside the tree lose no accepted message', () => {
     expect(children.every((c) => c.pid !== undefined)).toBe(true);
     expect((await api.call('GET', '/readyz')).status).toBe(200);
   }, 90_000);
+});
+
+describe('broker: the frontend killed', () => {
+  it('comes back on the same port, with its killed predecessor\'s socket closed', async () => {
+    const { broker: b, api } = await broker(0);
+    const pid = b.system.whereis(FRONTEND)!;
+    const url = b.url;
+    b.system.exit(pid, 'kill');
+    await eventually(() => {
+      const now = b.system.whereis(FRONTEND);
+      return now !== undefined && !now.equals(pid);
+    }, 'the frontend restarted', WAIT_MS);
+    expect(b.url).toBe(url);
+    expect((await api.call('GET', '/healthz').catch(() => api.call('GET', '/healthz'))).status).toBe(200);
+    expect((await api.call('POST', '/v1/topics', { name: 'after' })).status).toBe(201);
+  });
 });
 
 /** The retriever actors, found through the delivery subtree (they have no names). */
