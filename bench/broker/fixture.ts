@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { startBroker, type RunningBroker } from '../../broker/server/broker.js';
 import { loadClient, type LoadClient } from './client-process.js';
 
-/** Scheduler threads of the broker; with the main thread, the JS threads a B figure ran on. */
-export const BROKER_SCHEDULERS = 1;
+/** Scheduler threads of the broker; with the main thread, the JS threads a B figure ran on.
+ * BENCH_BROKER_SCHEDULERS=0 puts every actor on the main thread (for profiling it whole). */
+export const BROKER_SCHEDULERS = Number(process.env.BENCH_BROKER_SCHEDULERS ?? 1);
 export const BROKER_THREADS = 1 + BROKER_SCHEDULERS;
 
 export async function withBroker<T>(fn: (broker: RunningBroker, client: LoadClient) => Promise<T>): Promise<T> {

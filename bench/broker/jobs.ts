@@ -23,6 +23,8 @@ export interface FanoutJob {
   readonly subscribers: number;
   readonly messages: number;
   readonly concurrency: number;
+  /** Messages per publish request (batch publish); absent: single-message publishes. */
+  readonly batchSize?: number;
   /** Wall-time cap of the publishing, and separately of the drain after it (ms). */
   readonly capMs: number;
 }
@@ -104,7 +106,7 @@ async function fanout(target: Target, job: FanoutJob): Promise<FanoutResult> {
     await waitActive(admin, subs);
     if (job.protocol === 'pull') pulling = pullConsumers(consumer, subs, tally, { loops: 2, ...PULL });
     const t0 = performance.now();
-    const sent = await publish(publisher, { topicOf: () => job.topic, count: job.messages, concurrency: job.concurrency, capMs: job.capMs });
+    const sent = await publish(publisher, { topicOf: () => job.topic, count: job.messages, concurrency: job.concurrency, capMs: job.capMs, batchSize: job.batchSize });
     const drained = await tally.reach(sent.published * job.subscribers, job.capMs);
     return { published: sent.published, publishMs: sent.ms, delivered: tally.delivered, deliverMs: tally.lastAt - t0, capped: sent.capped || !drained };
   } finally {

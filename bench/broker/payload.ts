@@ -16,6 +16,12 @@ export function publishBody(sentUs: number): string {
   return `{"payload":{"t":"${t}","p":"${PAD}"}}`;
 }
 
+/** A batch body ({messages:[…]}) of `count` messages sent at `sentUs`. */
+export function batchBody(sentUs: number, count: number): string {
+  const one = publishBody(sentUs);
+  return `{"messages":[${Array.from({ length: count }, () => one.slice(1, -1)).map((m) => `{${m}}`).join(',')}]}`;
+}
+
 /** The send time carried by a delivered payload (the parsed `payload` object). */
 export function sentAtUs(payload: unknown): number {
   return Number((payload as { t: string }).t);

@@ -7,7 +7,8 @@
  *   node --conditions=source --import tsx bench/broker/profile.ts [messages] [subscribers] [out.cpuprofile]
  *   node --conditions=source --import tsx bench/broker/profile.ts saved.cpuprofile   (report only)
  *
- * 0 subscribers profiles the publish path alone.
+ * 0 subscribers profiles the publish path alone. PROFILE_BATCH=100 publishes in batches of 100
+ * (8 in flight instead of 64 single publishes), which profiles the delivery path instead.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session, type Profiler } from 'node:inspector';
@@ -89,6 +90,9 @@ function moduleOf(url: string, fn: string): string {
 }
 
 
+const BATCH = process.env.PROFILE_BATCH ? Number(process.env.PROFILE_BATCH) : undefined;
+const PUBLISH = BATCH === undefined ? { concurrency: 64 } : { concurrency: 8, batchSize: BATCH };
+
 async function profileLoad(messages: number, subscribers: number, out: string | undefined): Promise<void> {
   const session = new Session();
   session.connect();
@@ -96,12 +100,12 @@ async function profileLoad(messages: number, subscribers: number, out: string | 
     new Promise<T>((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res as T))));
   await withBroker(async (_broker, client) => {
   // A warm-up run (JIT, connections, lmdb map growth), then the profiled one.
-  await client.run({ kind: 'fanout', protocol: 'pull', topic: 'warm', subscribers, messages: Math.min(messages, 5_000), concurrency: 64, capMs: 60_000 });
+  await client.run({ kind: 'fanout', protocol: 'pull', topic: 'warm', subscribers, messages: Math.min(messages, 5_000), ...PUBLISH, capMs: 60_000 });
   await post('Profiler.enable');
   await post('Profiler.setSamplingInterval', { interval: 200 });
   await post('Profiler.start');
   const cpu0 = process.cpuUsage();
-  const r = await client.run<FanoutResult>({ kind: 'fanout', protocol: 'pull', topic: 'profiled', subscribers, messages, concurrency: 64, capMs: 60_000 });
+  const r = await client.run<FanoutResult>({ kind: 'fanout', protocol: 'pull', topic: 'profiled', subscribers, messages, ...PUBLISH, capMs: 60_000 });
   const cpu = process.cpuUsage(cpu0);
   const { profile } = await post<{ profile: Profiler.Profile }>('Profiler.stop');
   if (out) writeFileSync(out, JSON.stringify(profile));

@@ -5,7 +5,7 @@
  *   Retriever ──cast submit{granted, jobs}─► Dispatcher
  *   publish path ──cast published{topic}───► Dispatcher ──wake──► an idle Retriever
  *   Dispatcher ──spawn(job)──► DeliveryTask ──POST──► endpoint
- *                              DeliveryTask ──ack/fail──► store server
+ *                              DeliveryTask ──outcome──► Recorder ──ack/fail (batched)──► store server
  *   DeliveryTask ──done{ok}──► Dispatcher   (then exits normal; DOWN if it dies first)
  */
 import type { Pid } from '../../runtime/index.js';

@@ -2,6 +2,7 @@
  * The delivery component as one supervision subtree, started by the broker's root tree:
  *
  *   Delivery (rest_for_one)
+ *     ├─ recorder     'postbox.delivery.recorder': writes the tasks' outcomes, batched
  *     ├─ dispatcher   GenServer 'postbox.delivery': permits, per-endpoint gate, tasks
  *     └─ retrievers   Supervisor (one_for_one): `retrievers` Retriever actors
  *   delivery tasks and hand-backs are spawned by the dispatcher, monitored, not supervised:
@@ -9,12 +10,15 @@
  *
  * rest_for_one: a restarted dispatcher starts with no permits granted, so the retrievers
  * (which may hold grants of the old one) are restarted with it; a retriever restarts alone.
+ * The recorder is first so that it stops last: the dispatcher's shutdown lets running tasks
+ * finish, and their outcomes are still written.
  */
 import { Supervisor, type ChildSpec } from '../../actors/index.js';
 import type { Context } from '../../runtime/index.js';
 import { Dispatcher, dispatcherShutdownMs } from './dispatcher.js';
 import { resolveOptions, type DeliveryOptions, type DeliverySettings } from './options.js';
 import { DISPATCHER } from './protocol.js';
+import { Recorder } from './recorder.js';
 import { Retriever, type RetrieverConfig } from './retriever.js';
 
 export const Delivery = Supervisor.define(import.meta.url, 'Delivery', (options: DeliveryOptions | undefined, ctx: Context) => {
@@ -28,6 +32,7 @@ export const Delivery = Supervisor.define(import.meta.url, 'Delivery', (options:
     intensity: 10,
     periodMs: 10_000,
     children: [
+      { id: 'recorder', scheduler, shutdown: 10_000, start: { actor: Recorder } },
       { id: 'dispatcher', scheduler, shutdown: dispatcherShutdownMs(settings), start: { server: Dispatcher, args: settings, name: DISPATCHER } },
       { id: 'retrievers', scheduler, start: { supervisor: DeliveryRetrievers, args: settings } },
     ],

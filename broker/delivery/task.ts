@@ -1,19 +1,19 @@
 /**
  * A delivery task: one lightweight actor per message × subscription attempt (SPEC §3). It
- * POSTs the signed Notification, records the answer in the store (2xx → ack; anything else →
- * fail with a backoff retry time; the store dead-letters at maxAttempts), then tells the
- * dispatcher and exits normal.
+ * POSTs the signed Notification, hands the answer to the recorder, which writes it to the
+ * store with others (2xx → ack; anything else → fail with a backoff retry time; the store
+ * dead-letters at maxAttempts), then tells the dispatcher and exits normal.
  *
  * Killed at any point, it loses nothing: until its ack or fail is written, the lease stays in
  * flight in the store and is handed out again after its deadline (the attempt then counts as
  * failed: the request may well have reached the endpoint).
  */
 import { SharedBinary, defineActor, type Context, type Pid } from '../../runtime/index.js';
-import { storeCall } from '../store/store-server.js';
 import { backoffDelay } from './backoff.js';
 import { post } from './http.js';
 import { notificationRequest } from './notification.js';
 import type { DeliveryJob, TaskDone } from './protocol.js';
+import { RECORDER, type DeliveryOutcome } from './recorder.js';
 
 export interface TaskArgs {
   readonly job: DeliveryJob;
@@ -41,17 +41,13 @@ export const DeliveryTask = defineActor(import.meta.url, 'DeliveryTask', async (
   const request = notificationRequest(lease, sub.secret);
   sharedPayload?.release(); // the request holds its own encoding of the payload now
   const outcome = await post(sub.endpoint, request, timeoutMs);
-  try {
-    const now = Date.now();
-    if (outcome.ok) {
-      await storeCall(ctx, 'ack', sub.id, [lease.ackId], now);
-    } else {
-      const retryAt = now + backoffDelay(sub.backoff, lease.attempt);
-      await storeCall(ctx, 'fail', sub.id, lease.ackId, { error: outcome.error, retryAt, now });
-    }
-  } finally {
-    // Even when the store could not be reached (the lease then ends at its deadline), the
-    // endpoint's answer is news for its circuit breaker.
-    ctx.send(dispatcher, { type: 'postbox.delivery.done', task: ctx.self, ok: outcome.ok } satisfies TaskDone);
-  }
+  const recorded: DeliveryOutcome = outcome.ok
+    ? { type: 'postbox.delivery.outcome', subscriptionId: sub.id, ackId: lease.ackId, ok: true }
+    : { type: 'postbox.delivery.outcome', subscriptionId: sub.id, ackId: lease.ackId, ok: false, error: outcome.error, retryAt: Date.now() + backoffDelay(sub.backoff, lease.attempt) };
+  // No recorder (it is restarting): the lease ends at its deadline instead.
+  const recorder = ctx.whereis(RECORDER);
+  if (recorder) ctx.send(recorder, recorded);
+  // Sent after the outcome, so the dispatcher's shutdown (which waits for every task's done)
+  // finds each outcome already in the recorder's mailbox.
+  ctx.send(dispatcher, { type: 'postbox.delivery.done', task: ctx.self, ok: outcome.ok } satisfies TaskDone);
 });

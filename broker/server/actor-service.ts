@@ -19,6 +19,7 @@ import type { BrokerService, ConfirmOutcome, CreateSubscriptionOutcome } from '.
 import { STORE_SERVER, storeCall } from '../store/store-server.js';
 import { isPushProtocol, type AckOutcome, type ApiKeyRecord, type NewMessage, type SubscriptionRecord, type TopicRecord } from '../store/types.js';
 import { FRONTEND, PULL_SERVER } from './names.js';
+import { PublishBatcher } from './publish-batcher.js';
 
 /** What the publish and subscribe paths tell webhook delivery (broker/delivery). */
 export interface DeliveryHooks {
@@ -38,11 +39,16 @@ export class ActorBrokerService implements BrokerService {
   readonly #delivery: DeliveryHooks;
   readonly #topicListeners = new Set<(topic: string) => void>();
   readonly #components: readonly string[];
+  readonly #publishes: PublishBatcher;
+  /** Topics published to this turn, announced once each at its end (a burst of publishes
+   * to one topic wakes its consumers once, not once per message). */
+  readonly #published = new Set<string>();
 
   constructor(options: { system: ActorSystem; shards: ShardDirectory; delivery: DeliveryHooks; components: readonly string[] }) {
     this.#system = options.system;
     this.#shards = options.shards;
     this.#delivery = options.delivery;
+    this.#publishes = new PublishBatcher(options.system);
     this.#components = [STORE_SERVER, PULL_SERVER, FRONTEND, ...options.shards.shardNames, ...options.components];
   }
 
@@ -80,12 +86,22 @@ export class ActorBrokerService implements BrokerService {
   }
 
   async publish(topic: string, messages: readonly NewMessage[]) {
-    const results = await storeCall(this.#system, 'publish', topic, messages, Date.now());
-    if (results?.some((r) => r.ok && !r.duplicate)) {
+    const results = await this.#publishes.publish(topic, messages);
+    if (results?.some((r) => r.ok && !r.duplicate)) this.#announce(topic);
+    return results;
+  }
+
+  #announce(topic: string): void {
+    if (this.#published.size === 0) setImmediate(() => this.#announceAll());
+    this.#published.add(topic);
+  }
+
+  #announceAll(): void {
+    for (const topic of this.#published) {
       GenServer.cast(this.#system, PULL_SERVER, { published: topic } satisfies PublishedNotice);
       this.#delivery.published(topic);
     }
-    return results;
+    this.#published.clear();
   }
 
   // ── subscriptions ─────────────────────────────────────────────────────────────────────

@@ -33,7 +33,13 @@ interface StoreRequest {
   readonly op: StoreOp;
   readonly args: readonly unknown[];
 }
-type StoreAnswer = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: { name: string; message: string } };
+/** Several operations in one message, answered together once all have settled: the publish
+ * path sends every publish of an event-loop turn this way (broker/server/publish-batcher.ts),
+ * so a burst of HTTP publishes costs one call, not one each. */
+interface StoreBatchRequest {
+  readonly batch: readonly StoreRequest[];
+}
+export type StoreAnswer = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: { name: string; message: string } };
 
 interface StoreState {
   readonly store: MessageStore;
@@ -65,20 +71,14 @@ export const StoreServer = GenServer.define(import.meta.url, 'StoreServer', {
     return { ok: true, state: { store: openStore(config) } satisfies StoreState };
   },
 
-  handleCall(request: StoreRequest, from: From, state: StoreState, ctx: Context) {
-    if (!OPS.has(request.op)) {
-      return { reply: answerError(new TypeError(`unknown store operation: ${String(request.op)}`)), state };
+  handleCall(request: StoreRequest | StoreBatchRequest, from: From, state: StoreState, ctx: Context) {
+    if ('batch' in request) {
+      if (!Array.isArray(request.batch)) return { reply: answerError(new TypeError('expected batch to be an array of store requests')), state };
+      // Each operation starts now (lmdb commits them together) and fails alone.
+      void Promise.all(request.batch.map((r) => run(state.store, r))).then((answers) => GenServer.reply(ctx, from, answers));
+    } else {
+      void run(state.store, request).then((answer) => GenServer.reply(ctx, from, answer));
     }
-    let pending: Promise<unknown>;
-    try {
-      pending = (state.store[request.op] as (...a: readonly unknown[]) => Promise<unknown>)(...request.args);
-    } catch (error) {
-      return { reply: answerError(error), state };
-    }
-    pending.then(
-      (value) => GenServer.reply(ctx, from, { ok: true, value } satisfies StoreAnswer),
-      (error: unknown) => GenServer.reply(ctx, from, answerError(error)),
-    );
     return { noreply: true, state };
   },
 
@@ -87,6 +87,19 @@ export const StoreServer = GenServer.define(import.meta.url, 'StoreServer', {
     await state.store.close();
   },
 });
+
+/** Starts one operation; never rejects: a refusal is an answer (`ok: false`). */
+function run(store: MessageStore, request: StoreRequest): Promise<StoreAnswer> {
+  if (!OPS.has(request.op)) return Promise.resolve(answerError(new TypeError(`unknown store operation: ${String(request.op)}`)));
+  try {
+    return (store[request.op] as (...a: readonly unknown[]) => Promise<unknown>)(...request.args).then(
+      (value): StoreAnswer => ({ ok: true, value }),
+      answerError,
+    );
+  } catch (error) {
+    return Promise.resolve(answerError(error));
+  }
+}
 
 function answerError(error: unknown): StoreAnswer {
   const e = error instanceof Error ? error : new Error(String(error));
@@ -108,6 +121,29 @@ export const STORE_SERVER_TIMEOUT_MS = 30_000;
 
 export async function storeCallWithin<O extends StoreOp>(caller: Caller, timeoutMs: number, op: O, ...args: OpArgs<O>): Promise<OpValue<O>> {
   const answer = await (GenServer.call(caller, STORE_SERVER, { op, args } satisfies StoreRequest, timeoutMs) as Op<StoreAnswer>);
+  return valueOf(op, answer);
+}
+
+/** One operation of a batch, typed like `storeCall`'s arguments. */
+export type StoreBatchItem<O extends StoreOp = StoreOp> = { readonly op: O; readonly args: OpArgs<O> };
+
+/**
+ * Runs several store operations with one call; answers come back in order, each a value or
+ * the StoreOperationError `storeCall` would have thrown (one failing does not fail the others).
+ * The whole call rejects only as a call does (NoProcError, CallTimeoutError).
+ */
+export async function storeCallBatch<O extends StoreOp>(caller: Caller, items: readonly StoreBatchItem<O>[]): Promise<(OpValue<O> | StoreOperationError)[]> {
+  const answers = await (GenServer.call(caller, STORE_SERVER, { batch: items } satisfies StoreBatchRequest, STORE_SERVER_TIMEOUT_MS) as Op<StoreAnswer[]>);
+  return answers.map((answer, i) => {
+    try {
+      return valueOf(items[i]!.op, answer);
+    } catch (error) {
+      return error as StoreOperationError;
+    }
+  });
+}
+
+function valueOf<O extends StoreOp>(op: O, answer: StoreAnswer): OpValue<O> {
   if (!answer.ok) throw new StoreOperationError(op, answer.error.name, answer.error.message);
   return answer.value as OpValue<O>;
 }

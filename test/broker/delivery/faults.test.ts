@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { GenServer, Supervisor } from '../../../actors/index.js';
 import { deliveryStats } from '../../../broker/delivery/index.js';
+import { RECORDER } from '../../../broker/delivery/recorder.js';
 import { isDownMessage, type Pid } from '../../../runtime/index.js';
 import { assertReceive } from '../../support/receive.js';
 import { eventually, Hook, Slice } from './support.js';
@@ -104,6 +105,27 @@ describe('delivery faults', () => {
     // The supervisor put everything back.
     expect(await child(slice.delivery, 'retrievers')).not.toEqual(retrievers);
     expect((await Supervisor.whichChildren(slice.system, await child(slice.delivery, 'retrievers'))).every((c) => c.pid)).toBe(true);
+  });
+
+  it('faults - killing the recorder mid-traffic loses nothing, and it comes back under its name', async () => {
+    const h = await hook();
+    slice = await Slice.start({ store: { backend: 'memory' }, schedulers: 1, delivery: { schedulers: [0, 1], deliveryTimeoutMs: 300, leaseMarginMs: 300 } });
+    await slice.topic('r');
+    const sub = await slice.subscribe('r', h.url, h.secret);
+    const ids: string[] = [];
+    for (let round = 0; round < 4; round++) {
+      const recorder = await child(slice.delivery, 'recorder');
+      // An actor child registers its name when it first runs, just after the supervisor started it.
+      await eventually(() => slice!.system.whereis(RECORDER)?.equals(recorder) === true, 'the recorder registered');
+      ids.push(...(await slice.publish('r', Array.from({ length: 50 }, (_, i) => ({ json: { round, i } })))));
+      // Outcomes queued in the dead recorder's mailbox are gone; their leases come back.
+      await kill(recorder);
+    }
+    await slice.until(sub.id, (s) => s.delivered === ids.length, `all ${ids.length} delivered`, 20_000);
+    expect(new Set(h.notifications().map((n) => n.id))).toEqual(new Set(ids));
+    expect(await slice.stats(sub.id)).toMatchObject({ pending: 0, inFlight: 0, delivered: ids.length, deadLettered: 0 });
+    const recorder = await child(slice.delivery, 'recorder');
+    await eventually(() => slice!.system.whereis(RECORDER)?.equals(recorder) === true, 'the restarted recorder registered');
   });
 
   it('shutdown - stopping the delivery tree lets a running attempt write its acknowledgement', async () => {
