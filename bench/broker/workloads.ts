@@ -3,10 +3,14 @@
  * a durable lmdb store (fixture.ts), loaded over real HTTP on 127.0.0.1 by the client of
  * client-process.ts (a child process by default):
  *
- *   B1          fan-out: 1 topic, 10 subscribers, 100,000 messages of 256 B, 64 publishes in
- *               flight; deliveries per second, variants pull and webhook
- *   B1-publish  the publish rate (202s per second) of B1 pull
- *   B2          latency: 1 topic, 10 pull subscribers, 1,000 msgs/s for 10 s; p50, p99, max
+ *   B1          fan-out: 1 topic, 10 subscribers, 100,000 messages of 256 B; deliveries per
+ *               second, variants pull and webhook. Published in batches of 100 (8 requests in
+ *               flight), so the figure measures delivery, not the single-publish rate
+ *   B1-publish  the publish rate (messages answered 202 per second) while 10 pull subscribers
+ *               consume: variant single (64 single-message publishes in flight, its own runs)
+ *               and batch-100 (B1 pull's publishing)
+ *   B2          latency: 1 topic, 1,000 msgs/s for 10 s, publish to delivery, p50/p99/max;
+ *               with 1 pull subscriber (the path) and with 10 (B1's fan-out)
  *   B3          10,000 topics × 1 pull subscriber, 100,000 messages to random topics
  *
  * Each run is capped in wall time (a 2-core machine cannot push a million deliveries through
@@ -24,6 +28,9 @@ import { PAYLOAD_BYTES } from './payload.js';
 const SUBSCRIBERS = 10;
 const MESSAGES = 100_000;
 const CONCURRENCY = 64;
+/** B1's publishing: batches of BATCH messages, BATCH_CONCURRENCY requests in flight. */
+const BATCH = 100;
+const BATCH_CONCURRENCY = 8;
 const RUNS = Math.max(1, Number(process.env.BENCH_BROKER_RUNS ?? 3));
 /** Publishing, then the drain after it, may each take this long per run. */
 const CAP_MS = Number(process.env.BENCH_BROKER_CAP_MS ?? 8_000);
@@ -49,9 +56,10 @@ interface FanoutRuns {
   where: string;
 }
 
-async function fanoutRuns(protocol: 'pull' | 'webhook'): Promise<FanoutRuns> {
+async function fanoutRuns(protocol: 'pull' | 'webhook', publishing: 'single' | 'batch'): Promise<FanoutRuns> {
   return withBroker(async (_broker, client) => {
-    const job = { kind: 'fanout', protocol, subscribers: SUBSCRIBERS, concurrency: CONCURRENCY, capMs: CAP_MS } as const;
+    const publish = publishing === 'single' ? { concurrency: CONCURRENCY } : { concurrency: BATCH_CONCURRENCY, batchSize: BATCH };
+    const job = { kind: 'fanout', protocol, subscribers: SUBSCRIBERS, ...publish, capMs: CAP_MS } as const;
     await client.run({ ...job, topic: `warm-${protocol}`, messages: WARMUP_MESSAGES });
     const runs: FanoutResult[] = [];
     for (let i = 0; i < RUNS; i++) runs.push(await client.run<FanoutResult>({ ...job, topic: `b1-${protocol}-${i}`, messages: MESSAGES }));
@@ -77,39 +85,50 @@ function deliveriesRow(variant: 'pull' | 'webhook', result: FanoutRuns, baseline
     baselines,
     ...summarise(result.runs.map((r) => rate(r.delivered, r.deliverMs))),
     note:
-      `deliveries/s from the first publish to the last delivery; ${SUBSCRIBERS} subscribers, ${PAYLOAD_BYTES} B JSON payloads, ${CONCURRENCY} publishes in flight; ${how}; ` +
+      `deliveries/s from the first publish to the last delivery; ${SUBSCRIBERS} subscribers, ${PAYLOAD_BYTES} B JSON payloads, published in batches of ${BATCH} (${BATCH_CONCURRENCY} in flight); ${how}; ` +
       `${completed(result.runs, (r) => r.delivered, MESSAGES * SUBSCRIBERS, 'deliveries')}; publish rate in this variant ${result.runs.map((r) => n(rate(r.published, r.publishMs))).join(', ')}/s; ${result.where}`,
   };
 }
 
-// B1-publish comes from B1 pull's runs when both run in one `npm run bench`, so they are not
-// measured twice; alone, it runs them.
+// B1-publish's batch variant comes from B1 pull's runs when both run in one `npm run bench`, so
+// they are not measured twice; alone, it runs them.
 let pullRuns: Promise<FanoutRuns> | undefined;
-const b1Pull = () => (pullRuns ??= fanoutRuns('pull'));
+const b1Pull = () => (pullRuns ??= fanoutRuns('pull', 'batch'));
 
 export const B1: Workload = {
   id: 'B1',
   title: `broker fan-out: 1 topic, ${SUBSCRIBERS} subscribers, ${n(MESSAGES)} messages of ${PAYLOAD_BYTES} B (pull, webhook), lmdb`,
   async run() {
     const pull = await b1Pull();
-    const webhook = await fanoutRuns('webhook');
+    const webhook = await fanoutRuns('webhook', 'batch');
     return [deliveriesRow('pull', pull, ref(46_000, 167_000)), deliveriesRow('webhook', webhook, ref(46_000, 167_000))];
   },
 };
 
 export const B1Publish: Workload = {
   id: 'B1-publish',
-  title: 'broker publish rate of B1 pull (concurrent single-message publishes answered 202)',
+  title: `broker publish rate while ${SUBSCRIBERS} pull subscribers consume (messages answered 202 per second)`,
   async run() {
-    const pull = await b1Pull();
+    const single = await fanoutRuns('pull', 'single');
+    const batch = await b1Pull();
     return [
       {
         id: 'B1-publish',
+        variant: 'single',
         unit: 'msgs/s',
         threads: BROKER_THREADS,
         baselines: ref(4_600, 21_000),
-        ...summarise(pull.runs.map((r) => rate(r.published, r.publishMs))),
-        note: `POST /v1/topics/:topic/messages, ${CONCURRENCY} in flight, each answered after its commit is flushed (lmdb), while B1's ${SUBSCRIBERS} pull subscribers consume; ${completed(pull.runs, (r) => r.published, MESSAGES, 'messages')}; ${pull.where}`,
+        ...summarise(single.runs.map((r) => rate(r.published, r.publishMs))),
+        note: `POST /v1/topics/:topic/messages, ${CONCURRENCY} in flight, each answered after its commit is flushed (lmdb), while ${SUBSCRIBERS} pull subscribers consume; ${completed(single.runs, (r) => r.published, MESSAGES, 'messages')}; ${single.where}`,
+      },
+      {
+        id: 'B1-publish',
+        variant: `batch-${BATCH}`,
+        unit: 'msgs/s',
+        threads: BROKER_THREADS,
+        baselines: ref(4_600, 21_000),
+        ...summarise(batch.runs.map((r) => rate(r.published, r.publishMs))),
+        note: `POST /v1/topics/:topic/batch of ${BATCH} messages, ${BATCH_CONCURRENCY} in flight (B1 pull's publishing), while its ${SUBSCRIBERS} pull subscribers consume; ${completed(batch.runs, (r) => r.published, MESSAGES, 'messages')}; ${batch.where}`,
       },
     ];
   },
@@ -117,38 +136,44 @@ export const B1Publish: Workload = {
 
 export const B2: Workload = {
   id: 'B2',
-  title: `broker latency: 1 topic, ${SUBSCRIBERS} pull subscribers, ${n(B2_RATE)} msgs/s for ${B2_SECONDS} s, publish to delivery`,
+  title: `broker latency: 1 topic, 1 and ${SUBSCRIBERS} pull subscribers, ${n(B2_RATE)} msgs/s for ${B2_SECONDS} s, publish to delivery`,
   async run() {
-    return withBroker(async (_broker, client) => {
-      const job = { kind: 'latency', subscribers: SUBSCRIBERS, ratePerSec: B2_RATE, concurrency: CONCURRENCY } as const;
-      await client.run({ ...job, topic: 'warm', seconds: 1 });
-      const r = await client.run<LatencyResult>({ ...job, topic: 'b2', seconds: B2_SECONDS });
-      // One run of 10 s: each row's min and max are those of the statistic over 10 equal
-      // slices of the samples in arrival order (about one second each), its value over all.
-      const slices = Array.from({ length: 10 }, (_, i) => r.latenciesUs.slice(Math.floor((i * r.latenciesUs.length) / 10), Math.floor(((i + 1) * r.latenciesUs.length) / 10)));
-      const stat = (name: string, f: (xs: number[]) => number, rabbit?: number, nats?: number): ResultRow => {
-        const per = slices.filter((s) => s.length > 0).map(f);
-        return {
-          id: 'B2',
-          variant: name,
-          unit: 'us',
-          threads: BROKER_THREADS,
-          value: f(r.latenciesUs),
-          min: Math.min(...per),
-          max: Math.max(...per),
-          runs: 1,
-          baselines: rabbit === undefined ? [] : ref(rabbit, nats!),
-          note: `pull, ${n(r.published)} published at ${n(B2_RATE)}/s and ${n(r.delivered)} of ${n(r.published * SUBSCRIBERS)} delivered, ${n(r.latenciesUs.length)} samples; min/max: of the statistic over ~1 s slices; ${where(client)}`,
-        };
-      };
-      return [
-        stat('p50', (xs) => percentile(xs, 50)),
-        stat('p99', (xs) => percentile(xs, 99), 4_100, 2_100),
-        stat('max', (xs) => Math.max(...xs)),
-      ];
-    });
+    const rows: ResultRow[] = [];
+    for (const subscribers of [1, SUBSCRIBERS]) rows.push(...(await latencyRows(subscribers)));
+    return rows;
   },
 };
+
+async function latencyRows(subscribers: number): Promise<ResultRow[]> {
+  return withBroker(async (_broker, client) => {
+    const job = { kind: 'latency', subscribers, ratePerSec: B2_RATE, concurrency: CONCURRENCY } as const;
+    await client.run({ ...job, topic: 'warm', seconds: 1 });
+    const r = await client.run<LatencyResult>({ ...job, topic: 'b2', seconds: B2_SECONDS });
+    // One run of 10 s: each row's min and max are those of the statistic over 10 equal
+    // slices of the samples in arrival order (about one second each), its value over all.
+    const slices = Array.from({ length: 10 }, (_, i) => r.latenciesUs.slice(Math.floor((i * r.latenciesUs.length) / 10), Math.floor(((i + 1) * r.latenciesUs.length) / 10)));
+    const stat = (name: string, f: (xs: number[]) => number, rabbit?: number, nats?: number): ResultRow => {
+      const per = slices.filter((s) => s.length > 0).map(f);
+      return {
+        id: 'B2',
+        variant: `${subscribers} sub ${name}`,
+        unit: 'us',
+        threads: BROKER_THREADS,
+        value: f(r.latenciesUs),
+        min: Math.min(...per),
+        max: Math.max(...per),
+        runs: 1,
+        baselines: rabbit === undefined ? [] : ref(rabbit, nats!),
+        note: `pull, ${subscribers} subscriber(s), ${n(r.published)} published at ${n(B2_RATE)}/s and ${n(r.delivered)} of ${n(r.published * subscribers)} delivered, ${n(r.latenciesUs.length)} samples; min/max: of the statistic over ~1 s slices; ${where(client)}`,
+      };
+    };
+    return [
+      stat('p50', (xs) => percentile(xs, 50)),
+      stat('p99', (xs) => percentile(xs, 99), 4_100, 2_100),
+      stat('max', (xs) => Math.max(...xs)),
+    ];
+  });
+}
 
 export const B3: Workload = {
   id: 'B3',
