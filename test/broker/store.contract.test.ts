@@ -149,6 +149,40 @@ describe.each(backends)('store contract ($name)', ({ make }) => {
       expect(await store.topicStats('t')).toMatchObject({ published: 2, pending: 2, subscriptions: 1 });
       expect(await store.claimDue({ lane: laneOf(b.id), now: T0, max: 10 })).toHaveLength(2);
     });
+    it('store - a deleted subscription leaves nothing behind: an id reused later starts empty', async () => {
+      await store.createTopic(topic('t'));
+      for (const protocol of ['pull', 'http'] as const) {
+        const over = { protocol, maxAttempts: 1, status: 'active' as const };
+        const gone = subscription('t', over);
+        const stays = subscription('t');
+        await store.createSubscription(gone);
+        await store.createSubscription(stays);
+        const lane = protocol === 'pull' ? laneOf(gone.id) : { kind: 'push' as const };
+        const msgs = [message({ text: 'acked' }), message({ text: 'dead' }), message({ text: 'in flight' }), message({ text: 'never claimed' })];
+        await store.publish('t', msgs, T0);
+        const leases = await store.claimDue({ lane, now: T0, max: 3 });
+        const byText = (t: string) => leases.find((l) => text(l.message.payload) === t)!;
+        // Claim order among equal due times is not promised: name the three claimed ones.
+        const claimed = leases.map((l) => text(l.message.payload));
+        const [a, d] = [claimed[0], claimed[1]];
+        expect(await store.ack(gone.id, [byText(a).ackId], T0)).toEqual(['acked']);
+        expect(await store.fail(gone.id, byText(d).ackId, { error: 'x', retryAt: T0, now: T0 })).toBe('dead');
+        expect(await store.deleteSubscription(gone.id)).toBe(true);
+        // The other subscription still gets every message, payload and all.
+        const got = await store.claimDue({ lane: laneOf(stays.id), now: T0, max: 10 });
+        expect(got.map((l) => text(l.message.payload)).sort()).toEqual(msgs.map((m) => text(m.payload)).sort());
+        expect(await store.ack(stays.id, got.map((l) => l.ackId), T0)).toEqual(['acked', 'acked', 'acked', 'acked']);
+        // Same id again: none of the old deliveries, dead letters or ackIds come back.
+        await store.createSubscription(gone);
+        expect(await store.claimDue({ lane, now: T0 + 1e9, max: 10 })).toEqual([]);
+        expect(await store.listDeadLetters(gone.id, 10)).toEqual([]);
+        expect(await store.ack(gone.id, leases.map((l) => l.ackId), T0)).toEqual(['unknown', 'unknown', 'unknown']);
+        expect(await store.subscriptionStats(gone.id)).toEqual({ pending: 0, inFlight: 0, delivered: 0, failed: 0, deadLettered: 0, expired: 0 });
+        await store.deleteSubscription(gone.id);
+        await store.deleteSubscription(stays.id);
+        expect(await store.topicStats('t')).toMatchObject({ pending: 0, deadLettered: 0, subscriptions: 0 });
+      }
+    });
   });
 
   describe('publish and fan-out', () => {
@@ -194,6 +228,25 @@ describe.each(backends)('store contract ($name)', ({ make }) => {
       await store.publish('t', [message({ routingKey: 'x' })], T0);
       expect(await store.subscriptionStats(b.id)).toMatchObject({ pending: 2 });
       expect(await store.topicStats('t')).toMatchObject({ published: 3, pending: 2, subscriptions: 1 });
+    });
+
+    it('store - each subscription counts its own deliveries: with or without a filter, active from creation or later', async () => {
+      await store.createTopic(topic('t'));
+      const early = subscription('t');
+      const eu = subscription('t', { filter: 'eu' });
+      const hook = subscription('t', { protocol: 'http' }); // pending until activated
+      for (const s of [early, eu, hook]) await store.createSubscription(s);
+      await store.publish('t', [message({ routingKey: 'eu' }), message({ routingKey: 'us' })], T0);
+      const late = subscription('t');
+      await store.createSubscription(late);
+      await store.activateSubscription(hook.id, T0);
+      await store.publish('t', [message({ routingKey: 'eu' })], T0);
+      await store.publish('t', [message({ idempotencyKey: 'once' }), message({ idempotencyKey: 'once' })], T0); // one is a duplicate
+      const pending = async (id: string) => (await store.subscriptionStats(id))!.pending;
+      expect([await pending(early.id), await pending(eu.id), await pending(hook.id), await pending(late.id)]).toEqual([4, 2, 2, 2]);
+      await store.claimDue({ lane: laneOf(early.id), now: T0, max: 3 });
+      expect(await store.subscriptionStats(early.id)).toMatchObject({ pending: 1, inFlight: 3 });
+      expect(await store.topicStats('t')).toMatchObject({ published: 4, pending: 10 });
     });
 
     it('store - a write that fails part-way leaves nothing behind, and concurrent writes still commit', async () => {
