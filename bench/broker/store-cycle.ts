@@ -17,13 +17,13 @@
  * may be handed out again) and the `sweep` of the acked records.
  *
  * Reported per delivery (one message × one subscription), by phase:
- *   tx µs   time inside the store's transaction callbacks — synchronous work on the
- *           caller's thread, the part that competes with the broker's main thread
+ *   tx µs   time inside the store's transaction callbacks (reads and writes) — synchronous
+ *           work on the caller's thread, the part that competes with the broker's main thread
  *   cpu µs  process CPU time (every thread: lmdb commits on its own) / deliveries; steadier
  *           than tx µs on a machine shared with other work
  *   wall µs elapsed time of the phase / deliveries (includes commits and fsync waits)
- *   ops     engine calls (get, put, remove, and range = 1 + entries returned), counted by
- *           wrapping the KvTx
+ *   ops     engine calls in reads and writes (get, put, remove, and range = 1 + entries
+ *           returned), counted by wrapping the KvTx
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,7 +44,7 @@ interface Tally {
 }
 const zero = (): Tally => ({ get: 0, put: 0, remove: 0, range: 0, txMs: 0 });
 
-/** Wraps an engine so every write transaction's calls and time are added to `tally`. */
+/** Wraps an engine so every transaction's calls and time (reads and writes) are added to `tally`. */
 class CountingEngine implements KvEngine {
   tally = zero();
   constructor(readonly inner: KvEngine) {}
@@ -52,28 +52,29 @@ class CountingEngine implements KvEngine {
     return this.inner.name;
   }
   read<T>(fn: (tx: KvTx) => T): T {
-    return this.inner.read(fn);
+    return this.inner.read((tx) => this.#counted(tx, fn));
   }
   write<T>(fn: (tx: KvTx) => T): Promise<T> {
-    return this.inner.write((tx) => {
-      const t = this.tally;
-      const counted: KvTx = {
-        get: <V>(key: Key) => (t.get++, tx.get<V>(key)),
-        put: (key, value) => (t.put++, tx.put(key, value)),
-        remove: (key) => (t.remove++, tx.remove(key)),
-        range: <V>(start: Key, end: Key, limit?: number) => {
-          const rows = tx.range<V>(start, end, limit);
-          t.range += 1 + rows.length;
-          return rows;
-        },
-      };
-      const started = performance.now();
-      try {
-        return fn(counted);
-      } finally {
-        t.txMs += performance.now() - started;
-      }
-    });
+    return this.inner.write((tx) => this.#counted(tx, fn));
+  }
+  #counted<T>(tx: KvTx, fn: (tx: KvTx) => T): T {
+    const t = this.tally;
+    const counted: KvTx = {
+      get: <V>(key: Key) => (t.get++, tx.get<V>(key)),
+      put: (key, value) => (t.put++, tx.put(key, value)),
+      remove: (key) => (t.remove++, tx.remove(key)),
+      range: <V>(start: Key, end: Key, limit?: number) => {
+        const rows = tx.range<V>(start, end, limit);
+        t.range += 1 + rows.length;
+        return rows;
+      },
+    };
+    const started = performance.now();
+    try {
+      return fn(counted);
+    } finally {
+      t.txMs += performance.now() - started;
+    }
   }
   close() {
     return this.inner.close();

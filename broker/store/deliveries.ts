@@ -32,6 +32,11 @@ export function enqueue(tx: KvTx, subId: string, lane: string, messageId: string
   if (lane === PUSH_LANE) tx.put(k.delivery(subId, messageId), [READY, 0, now] satisfies DeliveryRow);
 }
 
+/** Whether anything in `lane` is due at `now` (a read: no write needed to answer "nothing"). */
+export function anyDue(tx: KvTx, lane: string, now: Millis): boolean {
+  return tx.range(k.lane(lane), [...k.lane(lane), now, KEY_MAX], 1).length > 0;
+}
+
 /** Claims up to `max` due deliveries of `lane` (see MessageStore.claimDue). */
 export function claim(tx: KvTx, lane: string, now: Millis, max: number, leaseMs: Millis | undefined): DeliveryLease[] {
   const leases: DeliveryLease[] = [];

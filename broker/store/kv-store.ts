@@ -59,6 +59,8 @@ export class KvMessageStore implements MessageStore {
    * (true for the embedded backends: one broker process per data directory).
    */
   readonly #targets = new Map<string, TopicEntry>();
+  /** Writes issued and not yet durable or failed (see claimDue). */
+  readonly #unsettled = new Set<Promise<unknown>>();
 
   constructor(engine: KvEngine) {
     this.#engine = engine;
@@ -228,7 +230,9 @@ export class KvMessageStore implements MessageStore {
     if (!Number.isInteger(max) || max < 1) throw new RangeError(`expected max to be a positive integer, got: ${max}`);
     // A zero lease would put the claimed delivery back in the due range being scanned.
     if (leaseMs !== undefined && !(leaseMs >= 1)) throw new RangeError(`expected leaseMs ≥ 1, got: ${leaseMs}`);
-    return this.#write((tx) => deliveries.claim(tx, laneName(lane), now, max, leaseMs));
+    const name = laneName(lane);
+    if (lane.kind === 'subscription' && !(await this.#anyDueAfterEarlierWrites(name, now))) return [];
+    return this.#write((tx) => deliveries.claim(tx, name, now, max, leaseMs));
   }
 
   async nextDueAt(lane: Lane): Promise<Millis | null> {
@@ -320,11 +324,36 @@ export class KvMessageStore implements MessageStore {
 
   /** Every write goes through here, so buffered counter changes are always written. */
   #write<T>(fn: (tx: KvTx) => T): Promise<T> {
-    return this.#engine.write((tx) => {
+    const done = this.#engine.write((tx) => {
       const result = fn(tx);
       flushCounters(tx);
       return result;
     });
+    this.#unsettled.add(done);
+    const forget = () => this.#unsettled.delete(done);
+    done.then(forget, forget);
+    return done;
+  }
+
+  /**
+   * Whether a claim on `lane` would find anything, answered without a write transaction.
+   * Most claims on a subscription's lane find nothing (pull loops sweep many idle
+   * subscriptions), and a snapshot read is far cheaper than a write's commit and flush. But
+   * "nothing" must account for every write issued before the claim, as a claim transaction
+   * queued behind them would (a consumer that finds nothing parks until a wake-up or
+   * nextDueAt): so when writes are in flight it waits for them to settle and looks again.
+   *
+   * Not used for the push lane: a retriever that finds nothing sleeps until nextDueAt, and a
+   * release its dispatcher issues just *after* the claim (an open breaker holding deliveries
+   * back) is seen in time only because an empty claim transaction commits in the same batch
+   * as that release — nothing wakes the retriever for it.
+   */
+  async #anyDueAfterEarlierWrites(lane: string, now: Millis): Promise<boolean> {
+    const anyDue = () => this.#engine.read((tx) => deliveries.anyDue(tx, lane, now));
+    if (anyDue()) return true;
+    if (this.#unsettled.size === 0) return false;
+    await Promise.allSettled([...this.#unsettled]);
+    return anyDue();
   }
 
   // ── helpers (all run inside a transaction) ──────────────────────────────────────────

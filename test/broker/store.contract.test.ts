@@ -361,6 +361,67 @@ describe.each(backends)('store contract ($name)', ({ make }) => {
       expect(await store.subscriptionStats(sub.id)).toMatchObject({ inFlight: 0, failed: 2, deadLettered: 1 });
     });
 
+    it('store - an answered attempt does not come back at its old deadline; an unanswered one does, once', async () => {
+      const sub = await oneSub({ maxAttempts: 5, ackDeadlineMs: 100 });
+      const [m1, m2, m3, m4] = [message(), message(), message(), message()];
+      await store.publish('t', [m4], T0 - 1);
+      await store.publish('t', [m1, m2, m3], T0);
+      // Two claims leasing until the same deadline; m4, never answered, is in the first.
+      expect((await store.claimDue({ lane: laneOf(sub.id), now: T0, max: 1 })).map((l) => l.message.id)).toEqual([m4.id]);
+      const first = await store.claimDue({ lane: laneOf(sub.id), now: T0, max: 3 });
+      const byId = (id: string) => first.find((l) => l.message.id === id)!;
+      // m1 acked; m2 failed, retried and claimed again with a later deadline; m3 handed back
+      // and claimed again at once: same attempt, same deadline as before.
+      expect(await store.ack(sub.id, [byId(m1.id).ackId], T0 + 1)).toEqual(['acked']);
+      expect(await store.fail(sub.id, byId(m2.id).ackId, { error: 'x', retryAt: T0 + 10, now: T0 + 1 })).toBe('retry');
+      expect(await store.release([{ subscriptionId: sub.id, ackId: byId(m3.id).ackId, retryAt: T0 }])).toEqual(['released']);
+      const [again3] = await store.claimDue({ lane: laneOf(sub.id), now: T0, max: 1 });
+      expect(again3).toMatchObject({ attempt: 1, deadline: T0 + 100 });
+      const [again2] = await store.claimDue({ lane: laneOf(sub.id), now: T0 + 10, max: 1 });
+      expect(again2).toMatchObject({ attempt: 2, deadline: T0 + 110 });
+      // At T0 + 100 only m3's and m4's attempts are over, and each comes back once.
+      const atFirstDeadline = await store.claimDue({ lane: laneOf(sub.id), now: T0 + 100, max: 10 });
+      expect(atFirstDeadline.map((l) => [l.message.id, l.attempt]).sort()).toEqual([[m3.id, 2], [m4.id, 2]].sort());
+      expect(await store.subscriptionStats(sub.id)).toEqual({ pending: 0, inFlight: 3, delivered: 1, failed: 3, deadLettered: 0, expired: 0 });
+      expect(await store.ack(sub.id, [again2.ackId, ...atFirstDeadline.map((l) => l.ackId)], T0 + 105)).toEqual(['acked', 'acked', 'acked']);
+      // Everything answered: past every deadline nothing comes back, and the lane is empty.
+      expect(await store.claimDue({ lane: laneOf(sub.id), now: T0 + 1_000, max: 10 })).toEqual([]);
+      expect(await store.nextDueAt(laneOf(sub.id))).toBeNull();
+      expect(await store.subscriptionStats(sub.id)).toEqual({ pending: 0, inFlight: 0, delivered: 4, failed: 3, deadLettered: 0, expired: 0 });
+    });
+
+    it('store - nextDueAt is never later than the first due delivery', async () => {
+      const sub = await oneSub({ ackDeadlineMs: 1000 });
+      expect(await store.nextDueAt(laneOf(sub.id))).toBeNull();
+      await store.publish('t', [message(), message()], T0);
+      expect(await store.nextDueAt(laneOf(sub.id))).toBe(T0);
+      const [a] = await store.claimDue({ lane: laneOf(sub.id), now: T0, max: 1 });
+      expect(await store.nextDueAt(laneOf(sub.id))).toBe(T0);
+      const [b] = await store.claimDue({ lane: laneOf(sub.id), now: T0 + 5, max: 1 });
+      expect(await store.nextDueAt(laneOf(sub.id))).toBe(T0 + 1000);
+      await store.fail(sub.id, b.ackId, { error: 'x', retryAt: T0 + 500, now: T0 + 6 });
+      expect(await store.nextDueAt(laneOf(sub.id))).toBe(T0 + 500);
+      await store.ack(sub.id, [a.ackId], T0 + 7);
+      const next = (await store.nextDueAt(laneOf(sub.id)))!;
+      expect(next).toBeLessThanOrEqual(T0 + 500);
+      expect(await store.claimDue({ lane: laneOf(sub.id), now: T0 + 499, max: 10 })).toEqual([]);
+      expect(await store.claimDue({ lane: laneOf(sub.id), now: T0 + 500, max: 10 })).toHaveLength(1);
+    });
+
+    it('store - a claim sees every write issued before it, durable yet or not', async () => {
+      const sub = await oneSub();
+      const m = message();
+      const published = store.publish('t', [m], T0); // not awaited
+      const [lease] = await store.claimDue({ lane: laneOf(sub.id), now: T0, max: 10 });
+      expect(lease.message.id).toBe(m.id);
+      await published;
+      const released = store.release([{ subscriptionId: sub.id, ackId: lease.ackId, retryAt: T0 }]);
+      expect((await store.claimDue({ lane: laneOf(sub.id), now: T0, max: 10 })).map((l) => l.message.id)).toEqual([m.id]);
+      expect(await released).toEqual(['released']);
+      // And one that finds nothing is not held up when no write is under way.
+      expect(await store.claimDue({ lane: laneOf(sub.id), now: T0, max: 10 })).toEqual([]);
+    });
+
     it('store - a lease length can be given per claim', async () => {
       const sub = await oneSub();
       await store.publish('t', [message()], T0);
