@@ -7,9 +7,9 @@
 import { createHash } from 'node:crypto';
 import { compileFilter, type FilterMatcher } from '../routing/topic-filter.js';
 import { KEY_MAX, prefixEnd, type KvEngine, type KvTx } from './engine.js';
-import { bumpTopic, dropCounters, flushCounters, readSubCounters, readTopicCounters } from './counters.js';
+import { bumpSub, bumpTopic, dropSubCounters, dropTopicCounters, flushCounters, readSubCounters, readTopicCounters, startFanOut } from './counters.js';
 import * as deliveries from './deliveries.js';
-import { k, laneOf, ZERO_SUB, ZERO_TOPIC, type DedupRow, type StoredMessage } from './schema.js';
+import { k, laneOf, PUSH_LANE, ZERO_SUB, ZERO_TOPIC, type DedupRow, type StoredMessage } from './schema.js';
 import type {
   AckOutcome,
   ApiKeyRecord,
@@ -36,7 +36,15 @@ import type {
 interface FanOutTarget {
   readonly sub: SubscriptionRecord;
   readonly lane: string;
+  /** null: the subscription takes every message, and its pending count follows the
+   * topic's published count (counters.ts), so a publish does not bump it. */
   readonly matcher: FilterMatcher | null;
+}
+
+/** What a publish needs of its topic: the record (options) and its fan-out targets. */
+interface TopicEntry {
+  readonly topic: TopicRecord;
+  readonly targets: FanOutTarget[];
 }
 
 export class KvMessageStore implements MessageStore {
@@ -44,13 +52,15 @@ export class KvMessageStore implements MessageStore {
   /** Compiled filters by source text; filters are few and reused by every publish. */
   readonly #filters = new Map<string, FilterMatcher>();
   /**
-   * The fan-out targets of each topic (its active subscriptions, filters compiled), so a
-   * publish does not re-read every subscription. Filled and dropped only inside write
-   * transactions, which run one at a time in commit order, so it always equals what the
-   * transaction would read. It assumes this store object is the only writer of its data
+   * Each topic's record and fan-out targets (its active subscriptions, filters compiled), so
+   * a publish reads neither the topic nor every subscription. Filled and dropped only inside
+   * write transactions, which run one at a time in commit order, so it always equals what
+   * the transaction would read. It assumes this store object is the only writer of its data
    * (true for the embedded backends: one broker process per data directory).
    */
-  readonly #targets = new Map<string, FanOutTarget[]>();
+  readonly #targets = new Map<string, TopicEntry>();
+  /** Writes issued and not yet durable or failed (see claimDue). */
+  readonly #unsettled = new Set<Promise<unknown>>();
 
   constructor(engine: KvEngine) {
     this.#engine = engine;
@@ -99,7 +109,7 @@ export class KvMessageStore implements MessageStore {
         tx.remove(key);
         tx.remove(k.dedupAge(value.expiresAt, name, decodeURIComponent(key[2] as string)));
       }
-      dropCounters(tx, k.topicCounters(name));
+      dropTopicCounters(tx, name);
       this.#targets.delete(name);
       tx.remove(k.topic(name));
       return true;
@@ -121,6 +131,7 @@ export class KvMessageStore implements MessageStore {
       this.#targets.delete(sub.topic);
       tx.put(k.subByTopic(sub.topic, sub.id), 1);
       tx.put(k.subCounters(sub.id), ZERO_SUB);
+      if (sub.status === 'active' && sub.filter === null) startFanOut(tx, sub);
       bumpTopic(tx, sub.topic, { subscriptions: 1 });
       return { ok: true as const };
     });
@@ -136,6 +147,7 @@ export class KvMessageStore implements MessageStore {
       if (!sub || sub.status === 'active') return sub;
       const active: SubscriptionRecord = { ...sub, status: 'active', confirmToken: null, activatedAt: now };
       tx.put(k.sub(id), active);
+      if (active.filter === null) startFanOut(tx, active);
       this.#targets.delete(sub.topic);
       return active;
     });
@@ -150,7 +162,10 @@ export class KvMessageStore implements MessageStore {
   }
 
   async subscriptionStats(id: string): Promise<SubscriptionStats | undefined> {
-    return this.#engine.read((tx) => (tx.get(k.sub(id)) ? readSubCounters(tx, id) : undefined));
+    return this.#engine.read((tx) => {
+      const sub = tx.get<SubscriptionRecord>(k.sub(id));
+      return sub ? readSubCounters(tx, sub) : undefined;
+    });
   }
 
   // ── publish ─────────────────────────────────────────────────────────────────────────
@@ -159,9 +174,9 @@ export class KvMessageStore implements MessageStore {
     for (const m of messages) assertId('message id', m.id);
     const hashes = messages.map((m) => (m.idempotencyKey === null ? '' : contentHash(m)));
     return this.#write((tx) => {
-      const topic = tx.get<TopicRecord>(k.topic(topicName));
-      if (!topic) return undefined;
-      const targets = this.#targetsOf(tx, topicName);
+      const entry = this.#topicEntry(tx, topicName);
+      if (!entry) return undefined;
+      const { topic, targets } = entry;
       const results: PublishResult[] = [];
       let published = 0;
       messages.forEach((m, i) => {
@@ -194,8 +209,13 @@ export class KvMessageStore implements MessageStore {
         if (matching.length > 0) {
           if (tx.get(k.message(topicName, m.id))) throw new Error(`message id ${m.id} is already taken`);
           tx.put(k.message(topicName, m.id), { record } satisfies StoredMessage);
-          tx.put(k.messageOpen(topicName, m.id), matching.length);
-          for (const { sub, lane } of matching) deliveries.enqueue(tx, sub, lane, topicName, m.id, now);
+          if (matching.length > 1) tx.put(k.messageOpen(topicName, m.id), matching.length);
+          for (const { sub, lane, matcher } of matching) {
+            deliveries.enqueue(tx, sub.id, lane, m.id, now);
+            // Subscriptions without a filter count this message through `published` (counters.ts).
+            if (matcher !== null) bumpSub(tx, sub.id, { pending: 1 });
+          }
+          bumpTopic(tx, topicName, { pending: matching.length });
         }
         published++;
         results.push({ ok: true, id: m.id, duplicate: false });
@@ -210,7 +230,9 @@ export class KvMessageStore implements MessageStore {
     if (!Number.isInteger(max) || max < 1) throw new RangeError(`expected max to be a positive integer, got: ${max}`);
     // A zero lease would put the claimed delivery back in the due range being scanned.
     if (leaseMs !== undefined && !(leaseMs >= 1)) throw new RangeError(`expected leaseMs ≥ 1, got: ${leaseMs}`);
-    return this.#write((tx) => deliveries.claim(tx, laneName(lane), now, max, leaseMs));
+    const name = laneName(lane);
+    if (lane.kind === 'subscription' && !(await this.#anyDueAfterEarlierWrites(name, now))) return [];
+    return this.#write((tx) => deliveries.claim(tx, name, now, max, leaseMs));
   }
 
   async nextDueAt(lane: Lane): Promise<Millis | null> {
@@ -222,7 +244,7 @@ export class KvMessageStore implements MessageStore {
   }
 
   async ack(subscriptionId: string, ackIds: readonly string[], now: Millis): Promise<AckOutcome[]> {
-    return this.#write((tx) => ackIds.map((ackId) => deliveries.ack(tx, subscriptionId, ackId, now)));
+    return this.#write((tx) => deliveries.ack(tx, subscriptionId, ackIds, now));
   }
 
   async fail(subscriptionId: string, ackId: string, failure: { error: string; retryAt: Millis; now: Millis }): Promise<FailOutcome> {
@@ -302,11 +324,36 @@ export class KvMessageStore implements MessageStore {
 
   /** Every write goes through here, so buffered counter changes are always written. */
   #write<T>(fn: (tx: KvTx) => T): Promise<T> {
-    return this.#engine.write((tx) => {
+    const done = this.#engine.write((tx) => {
       const result = fn(tx);
       flushCounters(tx);
       return result;
     });
+    this.#unsettled.add(done);
+    const forget = () => this.#unsettled.delete(done);
+    done.then(forget, forget);
+    return done;
+  }
+
+  /**
+   * Whether a claim on `lane` would find anything, answered without a write transaction.
+   * Most claims on a subscription's lane find nothing (pull loops sweep many idle
+   * subscriptions), and a snapshot read is far cheaper than a write's commit and flush. But
+   * "nothing" must account for every write issued before the claim, as a claim transaction
+   * queued behind them would (a consumer that finds nothing parks until a wake-up or
+   * nextDueAt): so when writes are in flight it waits for them to settle and looks again.
+   *
+   * Not used for the push lane: a retriever that finds nothing sleeps until nextDueAt, and a
+   * release its dispatcher issues just *after* the claim (an open breaker holding deliveries
+   * back) is seen in time only because an empty claim transaction commits in the same batch
+   * as that release — nothing wakes the retriever for it.
+   */
+  async #anyDueAfterEarlierWrites(lane: string, now: Millis): Promise<boolean> {
+    const anyDue = () => this.#engine.read((tx) => deliveries.anyDue(tx, lane, now));
+    if (anyDue()) return true;
+    if (this.#unsettled.size === 0) return false;
+    await Promise.allSettled([...this.#unsettled]);
+    return anyDue();
   }
 
   // ── helpers (all run inside a transaction) ──────────────────────────────────────────
@@ -319,15 +366,17 @@ export class KvMessageStore implements MessageStore {
     return m;
   }
 
-  #targetsOf(tx: KvTx, topic: string): FanOutTarget[] {
-    let targets = this.#targets.get(topic);
-    if (!targets) {
-      targets = this.#subsOf(tx, topic)
+  #topicEntry(tx: KvTx, name: string): TopicEntry | undefined {
+    let entry = this.#targets.get(name);
+    if (!entry) {
+      const topic = tx.get<TopicRecord>(k.topic(name));
+      if (!topic) return undefined;
+      const targets = this.#subsOf(tx, name)
         .filter((s) => s.status === 'active')
         .map((s) => ({ sub: s, lane: laneOf(s), matcher: s.filter === null ? null : this.#matcher(s.filter) }));
-      this.#targets.set(topic, targets);
+      this.#targets.set(name, (entry = { topic, targets }));
     }
-    return targets;
+    return entry;
   }
 
   #subsOf(tx: KvTx, topic: string): SubscriptionRecord[] {
@@ -342,11 +391,11 @@ export class KvMessageStore implements MessageStore {
   #deleteSubscriptionIn(tx: KvTx, id: string): boolean {
     const sub = tx.get<SubscriptionRecord>(k.sub(id));
     if (!sub) return false;
-    const counters = readSubCounters(tx, id);
+    const counters = readSubCounters(tx, sub);
     deliveries.dropAll(tx, sub);
     // The topic's current sizes lose this subscription's share; its event counts stay.
     bumpTopic(tx, sub.topic, { pending: -(counters.pending + counters.inFlight), deadLettered: -counters.deadLettered, subscriptions: -1 });
-    dropCounters(tx, k.subCounters(id));
+    dropSubCounters(tx, id);
     tx.remove(k.subByTopic(sub.topic, id));
     tx.remove(k.sub(id));
     this.#targets.delete(sub.topic);
@@ -361,7 +410,7 @@ function assertId(what: string, id: string): void {
 }
 
 function laneName(lane: Lane): string {
-  return lane.kind === 'push' ? 'push' : `sub:${lane.subscriptionId}`;
+  return lane.kind === 'push' ? PUSH_LANE : laneOf({ id: lane.subscriptionId, protocol: 'pull' });
 }
 
 /** Same payload, attributes (in any order) and routing key ⇒ same hash (SPEC "Dedup"). */

@@ -5,15 +5,31 @@
  *   sub        [S, id]                           → SubscriptionRecord
  *   subByTopic [ST, topic, subId]                → 1
  *   message    [M, topic, messageId]             → StoredMessage (the record, payload included)
- *   open       [O, topic, messageId]             → deliveries of it not yet ended (a number)
- *   delivery   [D, subId, messageId]             → DeliveryRow
- *   due        [Q, lane, dueAt, subId, msgId]    → 1   ready and in-flight deliveries
+ *   open       [O, topic, messageId]             → deliveries of it not yet ended, when more than 1
+ *   delivery   [D, subId, messageId]             → DeliveryRow (see below for when it exists)
+ *   due        [Q, lane, dueAt, subId, msgId]    → DueValue: ready and in-flight deliveries
  *   dead       [X, subId, deadAt, messageId]     → 1   dead letters, oldest first
- *   acked      [A, ackedAt, subId, messageId]    → 1   for sweep
+ *   acked      [A, ackedAt, subId, firstMsgId]   → messageIds acked by one ack call, for sweep
  *   dedup      [U, topic, idempotencyKey]        → DedupRow
  *   dedupAge   [UE, expiresAt, topic, key]       → 1   for sweep
  *   key        [K, id] → ApiKeyRecord;  keyHash [KH, hash] → id
  *   counters   [C, 't'|'s', name or id]          → Counters
+ *
+ * Every row written is an lmdb write on the broker's hottest path, so a delivery's life is
+ * laid out to touch as few rows as it can (bench/broker/store-cycle.ts counts them):
+ * - A ready or in-flight delivery has exactly one `due` entry (at its due time, or at its
+ *   deadline while in flight), whose value says which of the two it is and its attempt
+ *   number, so a claim reads nothing but the lane and the message.
+ * - The `delivery` row is what an ackId is checked against. It exists for every delivery
+ *   that has been claimed (in flight, ready again after a failure or a hand-back, dead,
+ *   acked) and for every delivery of a push subscription, so deleting a subscription finds
+ *   them without scanning the shared push lane. A delivery of a pull or websocket
+ *   subscription that was never claimed has only its `due` entry: publishing writes one row
+ *   per delivery, and deleting such a subscription scans its own lane instead.
+ * - `open` is absent while one delivery of the message is left (the common single-
+ *   subscription case writes and deletes nothing but the message).
+ * - An acked delivery keeps its `delivery` row (a repeated ack answers `stale`) until the
+ *   sweep; the sweep finds them through one `acked` row per ack call, not one per delivery.
  *
  * An in-flight delivery stays in `due` at its deadline, so a consumer that vanished is
  * noticed by the next claim on that lane without a separate timer.
@@ -39,7 +55,7 @@ export const k = {
   lane: (lane: string): Key => ['Q', lane],
   dead: (subId: string, deadAt: Millis, messageId: string): Key => ['X', subId, deadAt, messageId],
   deadOfSub: (subId: string): Key => ['X', subId],
-  acked: (ackedAt: Millis, subId: string, messageId: string): Key => ['A', ackedAt, subId, messageId],
+  acked: (ackedAt: Millis, subId: string, firstMessageId: string): Key => ['A', ackedAt, subId, firstMessageId],
   ackedStart: (): Key => ['A'],
   // Idempotency keys come from users: escaped to ASCII so they stay below KEY_MAX in lmdb's
   // byte order as in the memory engine's code-unit order.
@@ -54,22 +70,49 @@ export const k = {
   subCounters: (subId: string): Key => ['C', 's', subId],
 };
 
+/** The lane every push subscription's deliveries share; others each have `sub:<id>`. */
+export const PUSH_LANE = 'push';
+
 /** The lane a subscription's deliveries wait in (see `Lane` in types.ts). */
 export function laneOf(sub: { id: string; protocol: Protocol }): string {
-  return isPushProtocol(sub.protocol) ? 'push' : `sub:${sub.id}`;
+  return isPushProtocol(sub.protocol) ? PUSH_LANE : `sub:${sub.id}`;
 }
 
 /** Written once at publish; its open-delivery count (ready, in flight or dead: at 0 the
- * message is deleted) lives in its own row, `k.messageOpen`. */
+ * message is deleted) lives in its own row, `k.messageOpen`, when above 1. */
 export interface StoredMessage {
   readonly record: MessageRecord;
 }
 
+/**
+ * A `due` entry's value, one number: a ready delivery's attempt count so far (≥ 0), or the
+ * negated attempt number (≤ -1) of an in-flight one. A number is the cheapest value to
+ * encode and decode, and the claim reads one per delivery.
+ */
+export type DueValue = number;
+export const due = {
+  ready: (attemptsSoFar: number): DueValue => attemptsSoFar,
+  inFlight: (attempt: number): DueValue => -attempt,
+  isInFlight: (value: DueValue): boolean => value < 0,
+  /** Attempts made so far (ready) or the attempt under way (in flight). */
+  attempt: (value: DueValue): number => Math.abs(value),
+};
+
+/**
+ * A delivery row, as a tuple (smaller to store and faster to decode than an object). The
+ * state tags are short strings so the rows stay readable in a dump. `lastError` is kept only
+ * for dead letters: it is the error of the attempt that made them dead; before that it is
+ * never shown.
+ */
+export const READY = 'r';
+export const IN_FLIGHT = 'f';
+export const DEAD = 'x';
+export const ACKED = 'a';
 export type DeliveryRow =
-  | { readonly state: 'ready'; readonly topic: string; readonly attempt: number; readonly dueAt: Millis; readonly lastError: string | null }
-  | { readonly state: 'inFlight'; readonly topic: string; readonly attempt: number; readonly deadline: Millis; readonly lastError: string | null }
-  | { readonly state: 'dead'; readonly topic: string; readonly attempt: number; readonly deadAt: Millis; readonly lastError: string }
-  | { readonly state: 'acked'; readonly topic: string; readonly attempt: number; readonly ackedAt: Millis };
+  | readonly [state: typeof READY, attemptsSoFar: number, dueAt: Millis]
+  | readonly [state: typeof IN_FLIGHT, attempt: number, deadline: Millis]
+  | readonly [state: typeof DEAD, attempts: number, deadAt: Millis, lastError: string]
+  | readonly [state: typeof ACKED, attempt: number, ackedAt: Millis];
 
 export interface DedupRow {
   readonly firstId: string;

@@ -149,6 +149,40 @@ describe.each(backends)('store contract ($name)', ({ make }) => {
       expect(await store.topicStats('t')).toMatchObject({ published: 2, pending: 2, subscriptions: 1 });
       expect(await store.claimDue({ lane: laneOf(b.id), now: T0, max: 10 })).toHaveLength(2);
     });
+    it('store - a deleted subscription leaves nothing behind: an id reused later starts empty', async () => {
+      await store.createTopic(topic('t'));
+      for (const protocol of ['pull', 'http'] as const) {
+        const over = { protocol, maxAttempts: 1, status: 'active' as const };
+        const gone = subscription('t', over);
+        const stays = subscription('t');
+        await store.createSubscription(gone);
+        await store.createSubscription(stays);
+        const lane = protocol === 'pull' ? laneOf(gone.id) : { kind: 'push' as const };
+        const msgs = [message({ text: 'acked' }), message({ text: 'dead' }), message({ text: 'in flight' }), message({ text: 'never claimed' })];
+        await store.publish('t', msgs, T0);
+        const leases = await store.claimDue({ lane, now: T0, max: 3 });
+        const byText = (t: string) => leases.find((l) => text(l.message.payload) === t)!;
+        // Claim order among equal due times is not promised: name the three claimed ones.
+        const claimed = leases.map((l) => text(l.message.payload));
+        const [a, d] = [claimed[0], claimed[1]];
+        expect(await store.ack(gone.id, [byText(a).ackId], T0)).toEqual(['acked']);
+        expect(await store.fail(gone.id, byText(d).ackId, { error: 'x', retryAt: T0, now: T0 })).toBe('dead');
+        expect(await store.deleteSubscription(gone.id)).toBe(true);
+        // The other subscription still gets every message, payload and all.
+        const got = await store.claimDue({ lane: laneOf(stays.id), now: T0, max: 10 });
+        expect(got.map((l) => text(l.message.payload)).sort()).toEqual(msgs.map((m) => text(m.payload)).sort());
+        expect(await store.ack(stays.id, got.map((l) => l.ackId), T0)).toEqual(['acked', 'acked', 'acked', 'acked']);
+        // Same id again: none of the old deliveries, dead letters or ackIds come back.
+        await store.createSubscription(gone);
+        expect(await store.claimDue({ lane, now: T0 + 1e9, max: 10 })).toEqual([]);
+        expect(await store.listDeadLetters(gone.id, 10)).toEqual([]);
+        expect(await store.ack(gone.id, leases.map((l) => l.ackId), T0)).toEqual(['unknown', 'unknown', 'unknown']);
+        expect(await store.subscriptionStats(gone.id)).toEqual({ pending: 0, inFlight: 0, delivered: 0, failed: 0, deadLettered: 0, expired: 0 });
+        await store.deleteSubscription(gone.id);
+        await store.deleteSubscription(stays.id);
+        expect(await store.topicStats('t')).toMatchObject({ pending: 0, deadLettered: 0, subscriptions: 0 });
+      }
+    });
   });
 
   describe('publish and fan-out', () => {
@@ -194,6 +228,25 @@ describe.each(backends)('store contract ($name)', ({ make }) => {
       await store.publish('t', [message({ routingKey: 'x' })], T0);
       expect(await store.subscriptionStats(b.id)).toMatchObject({ pending: 2 });
       expect(await store.topicStats('t')).toMatchObject({ published: 3, pending: 2, subscriptions: 1 });
+    });
+
+    it('store - each subscription counts its own deliveries: with or without a filter, active from creation or later', async () => {
+      await store.createTopic(topic('t'));
+      const early = subscription('t');
+      const eu = subscription('t', { filter: 'eu' });
+      const hook = subscription('t', { protocol: 'http' }); // pending until activated
+      for (const s of [early, eu, hook]) await store.createSubscription(s);
+      await store.publish('t', [message({ routingKey: 'eu' }), message({ routingKey: 'us' })], T0);
+      const late = subscription('t');
+      await store.createSubscription(late);
+      await store.activateSubscription(hook.id, T0);
+      await store.publish('t', [message({ routingKey: 'eu' })], T0);
+      await store.publish('t', [message({ idempotencyKey: 'once' }), message({ idempotencyKey: 'once' })], T0); // one is a duplicate
+      const pending = async (id: string) => (await store.subscriptionStats(id))!.pending;
+      expect([await pending(early.id), await pending(eu.id), await pending(hook.id), await pending(late.id)]).toEqual([4, 2, 2, 2]);
+      await store.claimDue({ lane: laneOf(early.id), now: T0, max: 3 });
+      expect(await store.subscriptionStats(early.id)).toMatchObject({ pending: 1, inFlight: 3 });
+      expect(await store.topicStats('t')).toMatchObject({ published: 4, pending: 10 });
     });
 
     it('store - a write that fails part-way leaves nothing behind, and concurrent writes still commit', async () => {
@@ -306,6 +359,67 @@ describe.each(backends)('store contract ($name)', ({ make }) => {
       expect(await store.claimDue({ lane: laneOf(sub.id), now: T0 + 200, max: 1 })).toEqual([]);
       expect(await store.listDeadLetters(sub.id, 10)).toMatchObject([{ attempts: 2, lastError: 'ack deadline exceeded' }]);
       expect(await store.subscriptionStats(sub.id)).toMatchObject({ inFlight: 0, failed: 2, deadLettered: 1 });
+    });
+
+    it('store - an answered attempt does not come back at its old deadline; an unanswered one does, once', async () => {
+      const sub = await oneSub({ maxAttempts: 5, ackDeadlineMs: 100 });
+      const [m1, m2, m3, m4] = [message(), message(), message(), message()];
+      await store.publish('t', [m4], T0 - 1);
+      await store.publish('t', [m1, m2, m3], T0);
+      // Two claims leasing until the same deadline; m4, never answered, is in the first.
+      expect((await store.claimDue({ lane: laneOf(sub.id), now: T0, max: 1 })).map((l) => l.message.id)).toEqual([m4.id]);
+      const first = await store.claimDue({ lane: laneOf(sub.id), now: T0, max: 3 });
+      const byId = (id: string) => first.find((l) => l.message.id === id)!;
+      // m1 acked; m2 failed, retried and claimed again with a later deadline; m3 handed back
+      // and claimed again at once: same attempt, same deadline as before.
+      expect(await store.ack(sub.id, [byId(m1.id).ackId], T0 + 1)).toEqual(['acked']);
+      expect(await store.fail(sub.id, byId(m2.id).ackId, { error: 'x', retryAt: T0 + 10, now: T0 + 1 })).toBe('retry');
+      expect(await store.release([{ subscriptionId: sub.id, ackId: byId(m3.id).ackId, retryAt: T0 }])).toEqual(['released']);
+      const [again3] = await store.claimDue({ lane: laneOf(sub.id), now: T0, max: 1 });
+      expect(again3).toMatchObject({ attempt: 1, deadline: T0 + 100 });
+      const [again2] = await store.claimDue({ lane: laneOf(sub.id), now: T0 + 10, max: 1 });
+      expect(again2).toMatchObject({ attempt: 2, deadline: T0 + 110 });
+      // At T0 + 100 only m3's and m4's attempts are over, and each comes back once.
+      const atFirstDeadline = await store.claimDue({ lane: laneOf(sub.id), now: T0 + 100, max: 10 });
+      expect(atFirstDeadline.map((l) => [l.message.id, l.attempt]).sort()).toEqual([[m3.id, 2], [m4.id, 2]].sort());
+      expect(await store.subscriptionStats(sub.id)).toEqual({ pending: 0, inFlight: 3, delivered: 1, failed: 3, deadLettered: 0, expired: 0 });
+      expect(await store.ack(sub.id, [again2.ackId, ...atFirstDeadline.map((l) => l.ackId)], T0 + 105)).toEqual(['acked', 'acked', 'acked']);
+      // Everything answered: past every deadline nothing comes back, and the lane is empty.
+      expect(await store.claimDue({ lane: laneOf(sub.id), now: T0 + 1_000, max: 10 })).toEqual([]);
+      expect(await store.nextDueAt(laneOf(sub.id))).toBeNull();
+      expect(await store.subscriptionStats(sub.id)).toEqual({ pending: 0, inFlight: 0, delivered: 4, failed: 3, deadLettered: 0, expired: 0 });
+    });
+
+    it('store - nextDueAt is never later than the first due delivery', async () => {
+      const sub = await oneSub({ ackDeadlineMs: 1000 });
+      expect(await store.nextDueAt(laneOf(sub.id))).toBeNull();
+      await store.publish('t', [message(), message()], T0);
+      expect(await store.nextDueAt(laneOf(sub.id))).toBe(T0);
+      const [a] = await store.claimDue({ lane: laneOf(sub.id), now: T0, max: 1 });
+      expect(await store.nextDueAt(laneOf(sub.id))).toBe(T0);
+      const [b] = await store.claimDue({ lane: laneOf(sub.id), now: T0 + 5, max: 1 });
+      expect(await store.nextDueAt(laneOf(sub.id))).toBe(T0 + 1000);
+      await store.fail(sub.id, b.ackId, { error: 'x', retryAt: T0 + 500, now: T0 + 6 });
+      expect(await store.nextDueAt(laneOf(sub.id))).toBe(T0 + 500);
+      await store.ack(sub.id, [a.ackId], T0 + 7);
+      const next = (await store.nextDueAt(laneOf(sub.id)))!;
+      expect(next).toBeLessThanOrEqual(T0 + 500);
+      expect(await store.claimDue({ lane: laneOf(sub.id), now: T0 + 499, max: 10 })).toEqual([]);
+      expect(await store.claimDue({ lane: laneOf(sub.id), now: T0 + 500, max: 10 })).toHaveLength(1);
+    });
+
+    it('store - a claim sees every write issued before it, durable yet or not', async () => {
+      const sub = await oneSub();
+      const m = message();
+      const published = store.publish('t', [m], T0); // not awaited
+      const [lease] = await store.claimDue({ lane: laneOf(sub.id), now: T0, max: 10 });
+      expect(lease.message.id).toBe(m.id);
+      await published;
+      const released = store.release([{ subscriptionId: sub.id, ackId: lease.ackId, retryAt: T0 }]);
+      expect((await store.claimDue({ lane: laneOf(sub.id), now: T0, max: 10 })).map((l) => l.message.id)).toEqual([m.id]);
+      expect(await released).toEqual(['released']);
+      // And one that finds nothing is not held up when no write is under way.
+      expect(await store.claimDue({ lane: laneOf(sub.id), now: T0, max: 10 })).toEqual([]);
     });
 
     it('store - a lease length can be given per claim', async () => {
