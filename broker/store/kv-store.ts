@@ -9,7 +9,7 @@ import { compileFilter, type FilterMatcher } from '../routing/topic-filter.js';
 import { KEY_MAX, prefixEnd, type KvEngine, type KvTx } from './engine.js';
 import { bumpSub, bumpTopic, dropSubCounters, dropTopicCounters, flushCounters, readSubCounters, readTopicCounters, startFanOut } from './counters.js';
 import * as deliveries from './deliveries.js';
-import { k, laneOf, PUSH_LANE, ZERO_SUB, ZERO_TOPIC, type DedupRow, type StoredMessage } from './schema.js';
+import { k, LAYOUT_VERSION, laneOf, PUSH_LANE, ZERO_SUB, ZERO_TOPIC, type DedupRow, type StoredMessage } from './schema.js';
 import type {
   AckOutcome,
   ApiKeyRecord,
@@ -62,8 +62,14 @@ export class KvMessageStore implements MessageStore {
   /** Writes issued and not yet durable or failed (see claimDue). */
   readonly #unsettled = new Set<Promise<unknown>>();
 
+  /** Throws when the engine holds data written with another key layout (schema.ts). */
   constructor(engine: KvEngine) {
     this.#engine = engine;
+    const [version, hasTopics] = engine.read((tx) => [tx.get<number>(k.layout()), tx.range(k.topicsStart(), prefixEnd(k.topicsStart()), 1).length > 0] as const);
+    // Without topics nothing layout-dependent is stored yet; the first topic writes the version.
+    if (version === LAYOUT_VERSION || (version === undefined && !hasTopics)) return;
+    void engine.close();
+    throw new Error(`the store's data was written with key layout ${version ?? 1}; this version reads layout ${LAYOUT_VERSION} and has no migration (pre-1.0): start from an empty data directory`);
   }
 
   get backend(): string {
@@ -77,6 +83,7 @@ export class KvMessageStore implements MessageStore {
       if (existing) return { outcome: 'exists', topic: existing };
       tx.put(k.topic(topic.name), topic);
       tx.put(k.topicCounters(topic.name), ZERO_TOPIC);
+      tx.put(k.layout(), LAYOUT_VERSION);
       return { outcome: 'created', topic };
     });
   }

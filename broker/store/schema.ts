@@ -14,6 +14,7 @@
  *   dedupAge   [UE, expiresAt, topic, key]       → 1   for sweep
  *   key        [K, id] → ApiKeyRecord;  keyHash [KH, hash] → id
  *   counters   [C, 't'|'s', name or id]          → Counters
+ *   layout     [V]                               → LAYOUT_VERSION the data was written with
  *
  * Every row written is an lmdb write on the broker's hottest path, so a delivery's life is
  * laid out to touch as few rows as it can (bench/broker/store-cycle.ts counts them):
@@ -68,7 +69,15 @@ export const k = {
   apiKeyHash: (hash: string): Key => ['KH', hash],
   topicCounters: (topic: string): Key => ['C', 't', topic],
   subCounters: (subId: string): Key => ['C', 's', subId],
+  layout: (): Key => ['V'],
 };
+
+/**
+ * The version of this layout. Pre-1.0 there is no migration: a data directory written with
+ * another layout is refused when the store opens (its rows would otherwise be misread, not
+ * rejected). Data from before the `layout` row existed is version 1.
+ */
+export const LAYOUT_VERSION = 2;
 
 /** The lane every push subscription's deliveries share; others each have `sub:<id>`. */
 export const PUSH_LANE = 'push';

@@ -5,10 +5,12 @@
 import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { compareKeys, prefixEnd, type Key, type KvEngine } from '../../broker/store/engine.js';
+import { compareKeys, prefixEnd, type Key, type KvEngine, type KvTx } from '../../broker/store/engine.js';
 import { LmdbEngine } from '../../broker/store/lmdb-engine.js';
 import { MemoryEngine } from '../../broker/store/memory-engine.js';
-import { tempDir } from './store-support.js';
+import { k } from '../../broker/store/schema.js';
+import { openStore } from '../../broker/store/index.js';
+import { tempDir, topic } from './store-support.js';
 
 const engines: Array<{ name: string; open: () => { engine: KvEngine; cleanup: () => void }; runs: number }> = [
   // Chunks of 4 entries, so splits and emptied chunks happen all the time.
@@ -78,5 +80,28 @@ describe.each(engines)('store engine ($name)', ({ open, runs }) => {
       }),
       { numRuns: runs },
     );
+  });
+});
+
+describe('store layout', () => {
+  it('store - data written with another key layout is refused at open, not misread', async () => {
+    const dir = tempDir();
+    try {
+      const store = openStore({ backend: 'lmdb', path: dir });
+      await store.createTopic(topic('t'));
+      await store.close();
+      const same = openStore({ backend: 'lmdb', path: dir });
+      expect(await same.getTopic('t')).toEqual(topic('t'));
+      await same.close();
+      // As the first layout left it (topics, no layout row), and as a later one would.
+      for (const rewrite of [(tx: KvTx) => tx.remove(k.layout()), (tx: KvTx) => tx.put(k.layout(), 99)]) {
+        const engine = new LmdbEngine(dir);
+        await engine.write(rewrite);
+        await engine.close();
+        expect(() => openStore({ backend: 'lmdb', path: dir })).toThrow(/key layout (1|99)\b.*empty data directory/);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
