@@ -33,6 +33,7 @@ import { registerPullRoutes } from './routes/pull.js';
 import { registerSubscriptionRoutes } from './routes/subscriptions.js';
 import { registerTopicRoutes } from './routes/topics.js';
 import { guardService } from './service-guard.js';
+import { SubscriptionCache } from './subscription-cache.js';
 import { DEFAULT_TOPIC_CACHE_SIZE, TopicCache } from './topic-cache.js';
 
 export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
@@ -50,7 +51,7 @@ export interface HttpAppOptions {
   readonly defaultRatePerSec?: number | null;
   /** Access and audit lines (pino JSON). */
   readonly logger: Logger;
-  /** Topic records kept in the frontend's LRU; default 10 000. */
+  /** Entries of the frontend's LRU caches, each: topic records, and subscriptions' fixed facts; default 10 000. */
   readonly topicCacheSize?: number;
   /** Clock for rate limiting and record timestamps; default Date.now. */
   readonly now?: () => number;
@@ -71,6 +72,7 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     auth: new Authenticator(broker, options.adminKey),
     rateLimiter: new RateLimiter(options.defaultRatePerSec ?? null, now),
     topics: new TopicCache(broker, options.topicCacheSize ?? DEFAULT_TOPIC_CACHE_SIZE),
+    subscriptions: new SubscriptionCache(broker, options.topicCacheSize ?? DEFAULT_TOPIC_CACHE_SIZE),
     maxPayloadBytes,
     now,
   };
@@ -120,7 +122,10 @@ export function buildHttpApp(options: HttpAppOptions): FastifyInstance {
     logAudit(logger, request, reply);
   });
 
-  app.addHook('onClose', async () => ctx.topics.close());
+  app.addHook('onClose', async () => {
+    ctx.topics.close();
+    ctx.subscriptions.clear();
+  });
 
   const methodsByPath = collectRoutes(app);
   registerRoutes(app, ctx);

@@ -40,7 +40,7 @@ export interface BrokerOptions {
   readonly janitor?: JanitorArgs;
   /** Webhook delivery settings (broker/delivery/options.ts); tasks spread over every scheduler by default. */
   readonly delivery?: DeliveryOptions;
-  /** Topic records kept in the frontend's LRU cache (default 10,000). */
+  /** Entries of the frontend's LRU caches, each: topic records, and subscriptions' fixed facts (default 10,000). */
   readonly topicCacheSize?: number;
   /** The HTTP layer's clock (rate limits, record timestamps); tests pin it. Default Date.now. */
   readonly now?: () => number;

@@ -8,6 +8,7 @@ import { subscriptionNotFound } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import type { RateLimiter } from '../rate-limit.js';
 import type { Access } from '../request-context.js';
+import type { SubscriptionCache, SubscriptionFacts } from '../subscription-cache.js';
 import type { TopicCache } from '../topic-cache.js';
 import type { BrokerService } from '../../service.js';
 import type { SubscriptionRecord } from '../../store/types.js';
@@ -18,6 +19,8 @@ export interface RouteContext {
   readonly auth: Authenticator;
   readonly rateLimiter: RateLimiter;
   readonly topics: TopicCache;
+  /** For pull, ack and nack (subscription-cache.ts says why it needs no change notices). */
+  readonly subscriptions: SubscriptionCache;
   readonly maxPayloadBytes: number;
   readonly now: () => number;
 }
@@ -42,4 +45,25 @@ export async function loadSubscription(ctx: RouteContext, principal: Principal, 
   if (sub === undefined) throw subscriptionNotFound(id);
   authorizeTopic(principal, sub.topic);
   return sub;
+}
+
+/**
+ * Like `loadSubscription`, from the frontend's cache: for the calls that go to the store anyway
+ * (pull, ack, nack), which find out there if the subscription was deleted since (see
+ * `confirmDeleted`).
+ */
+export async function loadSubscriptionFacts(ctx: RouteContext, principal: Principal, id: string): Promise<SubscriptionFacts> {
+  if (!isPossibleId(id)) throw subscriptionNotFound(id);
+  const sub = await ctx.subscriptions.get(id);
+  if (sub === undefined) throw subscriptionNotFound(id);
+  authorizeTopic(principal, sub.topic);
+  return sub;
+}
+
+/** The store's answer suggested that subscription `id` is gone: when the shard agrees, the
+ * cached entry goes and the caller gets 404; otherwise nothing happens. */
+export async function confirmDeleted(ctx: RouteContext, id: string): Promise<void> {
+  if ((await ctx.broker.getSubscription(id)) !== undefined) return;
+  ctx.subscriptions.forget(id);
+  throw subscriptionNotFound(id);
 }

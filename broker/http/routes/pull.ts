@@ -13,14 +13,15 @@
  * by their endpoint's answer and cannot be pulled or acked.
  */
 import type { FastifyInstance } from 'fastify';
-import type { AckOutcome, SubscriptionRecord } from '../../store/types.js';
+import type { AckOutcome } from '../../store/types.js';
 import type { Principal } from '../auth.js';
 import { ApiError, invalidRequest, preview, subscriptionNotFound } from '../errors.js';
 import { LIMITS, SMALL_BODY_LIMIT } from '../limits.js';
 import { principalOf } from '../request-context.js';
+import type { SubscriptionFacts } from '../subscription-cache.js';
 import { leaseView } from '../views.js';
 import { expectObject, optionalBody, optionalInteger, own, rejectUnknownFields } from '../validation.js';
-import { loadSubscription, SUBSCRIBER, type RouteContext } from './context.js';
+import { confirmDeleted, loadSubscriptionFacts, SUBSCRIBER, type RouteContext } from './context.js';
 
 const PULL_FIELDS: ReadonlySet<string> = new Set(['max', 'waitMs']);
 const ACK_FIELDS: ReadonlySet<string> = new Set(['ackIds']);
@@ -29,7 +30,7 @@ type IdParams = { Params: { id: string } };
 
 export function registerPullRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.post<IdParams>('/v1/subscriptions/:id/pull', { config: { access: SUBSCRIBER }, bodyLimit: SMALL_BODY_LIMIT }, async (request, reply) => {
-    const sub = await loadSubscription(ctx, principalOf(request), request.params.id);
+    const sub = await loadSubscriptionFacts(ctx, principalOf(request), request.params.id);
     const body = optionalBody(request.body);
     rejectUnknownFields(body, PULL_FIELDS, '');
     const max = optionalInteger(body, 'max', '', LIMITS.pullMax) ?? LIMITS.pullMax.default;
@@ -48,26 +49,31 @@ export function registerPullRoutes(app: FastifyInstance, ctx: RouteContext): voi
     } finally {
       reply.raw.off('close', onClose);
     }
-    if (leases === undefined) throw subscriptionNotFound(sub.id);
+    if (leases === undefined) {
+      ctx.subscriptions.forget(sub.id);
+      throw subscriptionNotFound(sub.id);
+    }
     return { messages: leases.map(leaseView) };
   });
 
   app.post<IdParams>('/v1/subscriptions/:id/ack', { config: { access: SUBSCRIBER }, bodyLimit: SMALL_BODY_LIMIT }, async (request) => {
     const { sub, ackIds } = await readAcks(ctx, request.params.id, request.body, principalOf(request));
     const outcomes = await ctx.broker.ack(sub.id, ackIds);
+    if (outcomes.includes('unknown')) await confirmDeleted(ctx, sub.id);
     return { acked: countAcked(ackIds, outcomes) };
   });
 
   app.post<IdParams>('/v1/subscriptions/:id/nack', { config: { access: SUBSCRIBER }, bodyLimit: SMALL_BODY_LIMIT }, async (request) => {
     const { sub, ackIds } = await readAcks(ctx, request.params.id, request.body, principalOf(request));
     const outcomes = await ctx.broker.nack(sub.id, ackIds);
+    if (outcomes.includes('unknown')) await confirmDeleted(ctx, sub.id);
     return { nacked: countAcked(ackIds, outcomes) };
   });
 }
 
 /** The subscription and the ackIds of an ack/nack call, checked (404, 403, 400). */
-async function readAcks(ctx: RouteContext, id: string, value: unknown, principal: Principal): Promise<{ sub: SubscriptionRecord; ackIds: string[] }> {
-  const sub = await loadSubscription(ctx, principal, id);
+async function readAcks(ctx: RouteContext, id: string, value: unknown, principal: Principal): Promise<{ sub: SubscriptionFacts; ackIds: string[] }> {
+  const sub = await loadSubscriptionFacts(ctx, principal, id);
   const body = expectObject(value, '');
   rejectUnknownFields(body, ACK_FIELDS, '');
   const ackIds = own(body, 'ackIds');
@@ -101,5 +107,5 @@ function countAcked(ackIds: readonly string[], outcomes: readonly AckOutcome[]):
   return acked;
 }
 
-const wrongProtocol = (sub: SubscriptionRecord, what: string): ApiError =>
+const wrongProtocol = (sub: SubscriptionFacts, what: string): ApiError =>
   invalidRequest('protocol', `subscription ${sub.id} is a ${sub.protocol} subscription and cannot be ${what}`);

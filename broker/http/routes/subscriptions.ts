@@ -59,7 +59,9 @@ export function registerSubscriptionRoutes(app: FastifyInstance, ctx: RouteConte
 
   app.delete<IdParams>('/v1/subscriptions/:id', { config: { access: SUBSCRIBER } }, async (request, reply) => {
     const sub = await loadSubscription(ctx, principalOf(request), request.params.id);
-    if (!(await ctx.broker.deleteSubscription(sub.id))) throw subscriptionNotFound(sub.id);
+    const deleted = await ctx.broker.deleteSubscription(sub.id);
+    ctx.subscriptions.forget(sub.id);
+    if (!deleted) throw subscriptionNotFound(sub.id);
     return reply.code(204).send();
   });
 

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Authenticator, hashKey } from '../../../broker/http/auth.js';
+import { SubscriptionCache } from '../../../broker/http/subscription-cache.js';
 import { TopicCache } from '../../../broker/http/topic-cache.js';
 import { openStore, type MessageStore } from '../../../broker/store/index.js';
 import { eventually } from '../../support/receive.js';
@@ -127,3 +128,31 @@ describe('key cache', () => {
   });
 });
 
+
+describe('subscription cache', () => {
+  it('keeps only the fixed facts of existing subscriptions; forget makes the next get read again', async () => {
+    const s = store();
+    let reads = 0;
+    const cache = new SubscriptionCache({
+      async getSubscription(id: string) {
+        reads++;
+        return s.getSubscription(id);
+      },
+    });
+    await s.createTopic({ name: 't', options, createdAt: T0 });
+    const sub = {
+      id: 'sub-1', topic: 't', protocol: 'pull', endpoint: null, filter: null, status: 'active', confirmToken: null, secret: 'x'.repeat(64),
+      maxAttempts: 3, ackDeadlineMs: 30_000, backoff: { initialMs: 1000, maxMs: 60_000, multiplier: 2 }, createdAt: T0, activatedAt: T0,
+    } as const;
+    expect(await cache.get('sub-1')).toBeUndefined(); // not there yet, and not remembered as missing
+    await s.createSubscription(sub as never);
+    expect(await cache.get('sub-1')).toEqual({ id: 'sub-1', topic: 't', protocol: 'pull' });
+    expect(await cache.get('sub-1')).toEqual({ id: 'sub-1', topic: 't', protocol: 'pull' });
+    expect(reads).toBe(2); // the miss, then one read for both gets
+    await s.deleteSubscription('sub-1');
+    expect(await cache.get('sub-1')).toBeDefined(); // deletion is found by the routes' store calls…
+    cache.forget('sub-1'); // …which then drop the entry
+    expect(await cache.get('sub-1')).toBeUndefined();
+    expect(reads).toBe(3);
+  });
+});

@@ -166,6 +166,28 @@ describe('http pull - pull, ack, nack', () => {
     expect((await t.admin.post(`/v1/subscriptions/${id}/ack`, { ackIds: [message.ackId] })).body).toEqual({ acked: 1 });
   });
 
+  it('a subscription deleted with its topic (the frontend cache not told) is 404 on pull, ack and nack, not served from the cache', async () => {
+    const name = await topic();
+    const id = await pullSub(name);
+    await t.admin.post(`/v1/topics/${name}/messages`, { payload: 1 });
+    const [message] = (await t.admin.post(`/v1/subscriptions/${id}/pull`, {})).body.messages; // now cached
+    expect((await t.admin.delete(`/v1/topics/${name}`)).status).toBe(204);
+    expectError(await t.admin.post(`/v1/subscriptions/${id}/ack`, { ackIds: [message.ackId] }), 404, 'subscription_not_found');
+    expectError(await t.admin.post(`/v1/subscriptions/${id}/nack`, { ackIds: [message.ackId] }), 404, 'subscription_not_found');
+    expectError(await t.admin.post(`/v1/subscriptions/${id}/pull`, { waitMs: 0 }), 404, 'subscription_not_found');
+  });
+
+  it('pull and ack of a subscription deleted and still cached in a second frontend are 404', async () => {
+    const name = await topic();
+    const id = await pullSub(name);
+    const second = await t.extraApp({});
+    await second.client.post(`/v1/topics/${name}/messages`, { payload: 2 });
+    const [message] = (await second.client.post(`/v1/subscriptions/${id}/pull`, {})).body.messages; // cached there
+    expect((await t.admin.delete(`/v1/subscriptions/${id}`)).status).toBe(204); // through the first
+    expectError(await second.client.post(`/v1/subscriptions/${id}/ack`, { ackIds: [message.ackId] }), 404, 'subscription_not_found');
+    expectError(await second.client.post(`/v1/subscriptions/${id}/pull`, { waitMs: 0 }), 404, 'subscription_not_found');
+  });
+
   it('nack redelivers at once with the next attempt and redelivered: true', async () => {
     const name = await topic();
     const id = await pullSub(name);
