@@ -30,16 +30,25 @@ export interface KvTx {
   range<T>(start: Key, end: Key, limit?: number): KvEntry<T>[];
 }
 
+/**
+ * When a write's promise resolves. `durable`: once flushed to disk, so it survives a power cut
+ * (what a publish must wait for). `committed`: once committed, so every later read sees it and
+ * a crash of this process does not lose it, but a power cut just after may (the store uses it
+ * for delivery state changes, which at-least-once delivery can afford to lose: see kv-store.ts).
+ */
+export type Durability = 'durable' | 'committed';
+
 export interface KvEngine {
   readonly name: string;
   /** Runs `fn` on a snapshot; `put`/`remove` are not allowed in it. */
   read<T>(fn: (tx: KvTx) => T): T;
   /**
    * Runs `fn` in a write transaction and resolves with its result once the transaction is
-   * durable. `fn` must be synchronous. If it throws, its writes are rolled back (and only
-   * its own: lmdb commits several callers together) and the promise rejects.
+   * durable (or only committed, when asked). `fn` must be synchronous. If it throws, its
+   * writes are rolled back (and only its own: lmdb commits several callers together) and the
+   * promise rejects.
    */
-  write<T>(fn: (tx: KvTx) => T): Promise<T>;
+  write<T>(fn: (tx: KvTx) => T, durability?: Durability): Promise<T>;
   close(): Promise<void>;
 }
 

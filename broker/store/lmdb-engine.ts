@@ -9,12 +9,12 @@
  *                    ▼                        alone and the others still commit
  *                 committed ──► root.flushed ──► resolve
  *
- * lmdb-js's default `overlappingSync` lets a commit become visible before it is flushed; we
- * wait for `flushed` as well, because a publish must be answered only once the message
+ * lmdb-js's default `overlappingSync` lets a commit become visible before it is flushed; a
+ * `durable` write waits for `flushed` as well, because a publish must be answered only once the message
  * survives a power cut, not just a process crash.
  */
 import { open, type RootDatabase } from 'lmdb';
-import type { Key, KeyPart, KvEngine, KvEntry, KvTx } from './engine.js';
+import type { Durability, Key, KeyPart, KvEngine, KvEntry, KvTx } from './engine.js';
 
 // lmdb's typings want mutable arrays; our keys are readonly tuples of the same shape.
 type LmdbKey = KeyPart[];
@@ -35,11 +35,11 @@ export class LmdbEngine implements KvEngine {
     return fn(this.#tx());
   }
 
-  write<T>(fn: (tx: KvTx) => T): Promise<T> {
+  write<T>(fn: (tx: KvTx) => T, durability: Durability = 'durable'): Promise<T> {
     this.#checkOpen();
     const done = (async () => {
       const result = (await this.#root.childTransaction(() => fn(this.#tx()))) as T;
-      await this.#root.flushed;
+      if (durability === 'durable') await this.#root.flushed;
       return result;
     })();
     this.#inFlight.add(done);

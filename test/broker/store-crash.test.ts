@@ -1,6 +1,8 @@
 /**
- * lmdb durability under SIGKILL: a child publishes and is killed mid-stream; the reopened
- * store must hold every message whose publish had resolved, and nothing it did not try.
+ * lmdb durability under SIGKILL: a child publishes (or publishes, claims and acks) and is
+ * killed mid-stream; the reopened store must hold every message whose publish had resolved,
+ * and nothing it did not try, and must not hand out again a delivery whose ack had resolved
+ * (acks are answered once committed: a process crash does not undo them).
  */
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -69,5 +71,53 @@ describe('store lmdb - crash', () => {
     const stats = await store.topicStats('crash');
     expect(stats!.published).toBe(found.size);
     expect(found.size).toBeGreaterThanOrEqual(acked.size);
+  });
+
+  it('store lmdb - no delivery whose ack resolved before SIGKILL is handed out again after reopening', async () => {
+    const dir = tempDir();
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', writer, dir, 'acks'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanups.push(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+    const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const acked = new Set<string>();
+    let buffered = '';
+    await new Promise<void>((resolve, reject) => {
+      const deadline = setTimeout(() => reject(new Error(`writer acknowledged ${acked.size} in 20 s; stderr: ${stderr}`)), 20_000);
+      child.stdout.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString();
+        const lines = buffered.split('\n');
+        buffered = lines.pop()!;
+        for (const line of lines) if (line.startsWith('acked ')) acked.add(line.slice(6));
+        if (acked.size >= 1000) {
+          clearTimeout(deadline);
+          child.kill('SIGKILL');
+          resolve();
+        }
+      });
+      child.on('exit', () => reject(new Error(`writer exited early; stderr: ${stderr}`)));
+    });
+    expect(await exited).toBe('SIGKILL');
+    for (const line of buffered.split('\n')) if (line.startsWith('acked ')) acked.add(line.slice(6));
+
+    const store: MessageStore = openStore({ backend: 'lmdb', path: dir });
+    cleanups.push(() => store.close());
+    // An hour later (within the messages' day of TTL) every 30 s lease has passed its
+    // deadline: whatever is not acked comes back.
+    const later = Date.UTC(2026, 0, 1, 1);
+    const handedOut: string[] = [];
+    for (let round = 0; round < 1000; round++) {
+      const leases = await store.claimDue({ lane: { kind: 'subscription', subscriptionId: 'puller' }, now: later, max: 1000 });
+      if (leases.length === 0) break;
+      handedOut.push(...leases.map((l) => l.message.id));
+    }
+    expect(handedOut.filter((id) => acked.has(id))).toEqual([]);
+    const delivered = (await store.subscriptionStats('puller'))!.delivered;
+    expect(delivered).toBeGreaterThanOrEqual(acked.size);
+    // Every published message is either acknowledged or handed out again: none lost.
+    expect(delivered + handedOut.length).toBe((await store.topicStats('crash'))!.published);
   });
 });
