@@ -6,6 +6,7 @@
  * subscriber verifies the HMAC over the raw bytes it read, never over a re-serialisation.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { payloadJsonField } from '../message-json.js';
 import type { DeliveryLease, SubscriptionRecord } from '../store/types.js';
 
 export const HEADER_MESSAGE_ID = 'x-postbox-message-id';
@@ -52,31 +53,20 @@ export function verifySignature(secret: string, body: Uint8Array, signature: str
   return timingSafeEqual(Buffer.from(sign(secret, body), 'hex'), Buffer.from(signature, 'hex'));
 }
 
-export function notificationOf(lease: DeliveryLease): Notification {
+/** The Notification of one attempt as JSON text (fields in the order of `Notification`), the
+ * payload spliced in as stored (message-json.ts). */
+export function notificationJson(lease: DeliveryLease): string {
   const m = lease.message;
-  const common = {
-    type: 'Notification' as const,
-    id: m.id,
-    topic: m.topic,
-    subscriptionId: lease.subscriptionId,
-  };
-  const rest = {
-    attributes: m.attributes,
-    routingKey: m.routingKey,
-    publishedAt: new Date(m.publishedAt).toISOString(),
-    attempt: lease.attempt,
-  };
-  if (m.encoding === 'json') {
-    const json = jsonOf(m.payload);
-    if (json.ok) return { ...common, payload: json.value, ...rest };
-    // Not reachable for what the frontend stored; sending the bytes beats losing them.
-  }
-  return { ...common, payloadBase64: Buffer.from(m.payload).toString('base64'), ...rest };
+  return (
+    `{"type":"Notification","id":${JSON.stringify(m.id)},"topic":${JSON.stringify(m.topic)},"subscriptionId":${JSON.stringify(lease.subscriptionId)},` +
+    `${payloadJsonField(m)},"attributes":${JSON.stringify(m.attributes)},"routingKey":${JSON.stringify(m.routingKey)},` +
+    `"publishedAt":"${new Date(m.publishedAt).toISOString()}","attempt":${lease.attempt}}`
+  );
 }
 
 /** The signed POST for one delivery attempt. */
 export function notificationRequest(lease: DeliveryLease, secret: string): SignedRequest {
-  const body = Buffer.from(JSON.stringify(notificationOf(lease)), 'utf8');
+  const body = Buffer.from(notificationJson(lease), 'utf8');
   return {
     body,
     headers: {
@@ -95,12 +85,4 @@ export function confirmationRequest(sub: Pick<SubscriptionRecord, 'id' | 'topic'
   const confirmation: SubscriptionConfirmation = { type: 'SubscriptionConfirmation', subscriptionId: sub.id, topic: sub.topic, token: sub.confirmToken };
   const body = Buffer.from(JSON.stringify(confirmation), 'utf8');
   return { body, headers: { 'content-type': 'application/json; charset=utf-8', [HEADER_SIGNATURE]: sign(sub.secret, body) } };
-}
-
-function jsonOf(bytes: Uint8Array): { ok: true; value: unknown } | { ok: false } {
-  try {
-    return { ok: true, value: JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) };
-  } catch {
-    return { ok: false };
-  }
 }

@@ -3,6 +3,7 @@
  * encoding their publisher used, and nothing secret (a subscription's `secret` only in its
  * 201, its `confirmToken` never).
  */
+import { payloadJsonField } from '../message-json.js';
 import type { DeadLetter, DeliveryLease, MessageRecord, SubscriptionRecord, SubscriptionStats, TopicRecord, TopicStats } from '../store/types.js';
 
 export const iso = (millis: number): string => new Date(millis).toISOString();
@@ -57,8 +58,22 @@ function messageFields(message: MessageRecord) {
   return { id: message.id, ...payloadView(message), attributes: message.attributes, routingKey: message.routingKey, publishedAt: iso(message.publishedAt) };
 }
 
-export function leaseView(lease: DeliveryLease) {
-  return { ackId: lease.ackId, ...messageFields(lease.message), attempt: lease.attempt, redelivered: lease.redelivered };
+/**
+ * A pull's answer as JSON text: `{messages:[{ackId, id, payload | payloadBase64, attributes,
+ * routingKey, publishedAt, attempt, redelivered}]}`. Written out rather than serialised from
+ * objects so each payload is spliced in as stored (message-json.ts), not parsed and
+ * re-serialised on the hottest read path.
+ */
+export function pulledJson(leases: readonly DeliveryLease[]): string {
+  let out = '{"messages":[';
+  for (let i = 0; i < leases.length; i++) {
+    const { ackId, message: m, attempt, redelivered } = leases[i]!;
+    if (i > 0) out += ',';
+    out +=
+      `{"ackId":${JSON.stringify(ackId)},"id":${JSON.stringify(m.id)},${payloadJsonField(m)},"attributes":${JSON.stringify(m.attributes)},` +
+      `"routingKey":${JSON.stringify(m.routingKey)},"publishedAt":"${iso(m.publishedAt)}","attempt":${attempt},"redelivered":${redelivered}}`;
+  }
+  return out + ']}';
 }
 
 export function deadLetterView(dead: DeadLetter) {

@@ -19,7 +19,7 @@ import { ApiError, invalidRequest, preview, subscriptionNotFound } from '../erro
 import { LIMITS, SMALL_BODY_LIMIT } from '../limits.js';
 import { principalOf } from '../request-context.js';
 import type { SubscriptionFacts } from '../subscription-cache.js';
-import { leaseView } from '../views.js';
+import { pulledJson } from '../views.js';
 import { expectObject, optionalBody, optionalInteger, own, rejectUnknownFields } from '../validation.js';
 import { confirmDeleted, loadSubscriptionFacts, SUBSCRIBER, type RouteContext } from './context.js';
 
@@ -53,7 +53,7 @@ export function registerPullRoutes(app: FastifyInstance, ctx: RouteContext): voi
       ctx.subscriptions.forget(sub.id);
       throw subscriptionNotFound(sub.id);
     }
-    return { messages: leases.map(leaseView) };
+    return reply.type('application/json; charset=utf-8').send(pulledJson(leases));
   });
 
   app.post<IdParams>('/v1/subscriptions/:id/ack', { config: { access: SUBSCRIBER }, bodyLimit: SMALL_BODY_LIMIT }, async (request) => {

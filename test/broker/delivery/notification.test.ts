@@ -3,7 +3,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { notificationOf, notificationRequest, sign, verifySignature } from '../../../broker/delivery/notification.js';
+import { notificationJson, notificationRequest, sign, verifySignature } from '../../../broker/delivery/notification.js';
 import type { DeliveryLease } from '../../../broker/store/types.js';
 
 function lease(over: Partial<DeliveryLease['message']> = {}): DeliveryLease {
@@ -29,7 +29,13 @@ function lease(over: Partial<DeliveryLease['message']> = {}): DeliveryLease {
 
 describe('notification', () => {
   it('notification - json payloads are sent as the JSON value, others as base64', () => {
-    expect(notificationOf(lease())).toEqual({
+    const text = notificationJson(lease());
+    // The stored JSON payload goes in as it is, fields in the documented order.
+    expect(text).toBe(
+      '{"type":"Notification","id":"m-1","topic":"orders","subscriptionId":"sub-1","payload":{"total":12.5,"items":["a"]},' +
+        '"attributes":{"region":"eu"},"routingKey":"orders.eu","publishedAt":"2026-01-02T03:04:05.006Z","attempt":2}',
+    );
+    expect(JSON.parse(text)).toEqual({
       type: 'Notification',
       id: 'm-1',
       topic: 'orders',
@@ -40,9 +46,13 @@ describe('notification', () => {
       publishedAt: '2026-01-02T03:04:05.006Z',
       attempt: 2,
     });
-    const bin = notificationOf(lease({ encoding: 'base64', payload: new Uint8Array([1, 2, 250]) }));
+    const bin = JSON.parse(notificationJson(lease({ encoding: 'base64', payload: new Uint8Array([1, 2, 250]) })));
     expect(bin.payloadBase64).toBe('AQL6');
     expect(bin).not.toHaveProperty('payload');
+    // Strings from users are escaped: quotes, backslashes, control and non-ASCII characters.
+    const odd = { region: 'a"b\\c\n\u0001é🔑' };
+    const escaped = JSON.parse(notificationJson(lease({ attributes: odd, routingKey: 'x"y', payload: new TextEncoder().encode(JSON.stringify('"q"\n')) })));
+    expect(escaped).toMatchObject({ attributes: odd, routingKey: 'x"y', payload: '"q"\n' });
   });
 
   it('notification - the signature is lowercase hex HMAC-SHA256 of the exact body bytes, keyed by the UTF-8 secret', () => {
