@@ -19,6 +19,7 @@ import type {
   TimerRef,
 } from './context.js';
 import { ActorExitedError, BadArgError } from './errors.js';
+import type { KeyTable } from './key-table.js';
 import { Mailbox, NO_MESSAGE, type MailboxMark, type Match } from './mailbox.js';
 import type { TaskDefinition } from './offload.js';
 import { Pid, Ref } from './pid.js';
@@ -119,17 +120,17 @@ export class Process implements Context {
     this.ext().links = v;
   }
   /** Monitors this actor holds: ref key → target. */
-  get monitors(): Map<number, { ref: Ref; pid: Pid }> | null {
+  get monitors(): KeyTable<{ ref: Ref; pid: Pid }> | null {
     return this.extra?.monitors ?? null;
   }
-  set monitors(v: Map<number, { ref: Ref; pid: Pid }> | null) {
+  set monitors(v: KeyTable<{ ref: Ref; pid: Pid }> | null) {
     this.ext().monitors = v;
   }
   /** Monitors on this actor: ref key → watcher. */
-  get monitoredBy(): Map<number, { ref: Ref; watcher: Pid }> | null {
+  get monitoredBy(): KeyTable<{ ref: Ref; watcher: Pid }> | null {
     return this.extra?.monitoredBy ?? null;
   }
-  set monitoredBy(v: Map<number, { ref: Ref; watcher: Pid }> | null) {
+  set monitoredBy(v: KeyTable<{ ref: Ref; watcher: Pid }> | null) {
     this.ext().monitoredBy = v;
   }
   /** Timers aimed at this actor (cancelled when it exits). */
@@ -139,10 +140,10 @@ export class Process implements Context {
   set timers(v: Set<number> | null) {
     this.ext().timers = v;
   }
-  get aliases(): Set<number> | null {
+  get aliases(): KeyTable<true> | null {
     return this.extra?.aliases ?? null;
   }
-  set aliases(v: Set<number> | null) {
+  set aliases(v: KeyTable<true> | null) {
     this.ext().aliases = v;
   }
   get registeredName(): string | null {
@@ -542,8 +543,8 @@ export class Process implements Context {
       definition: this.definition ? `${this.definition.module}#${this.definition.name}` : undefined,
       messageQueueLength: this.mailbox.length + (this.heldResult !== NO_MESSAGE ? 1 : 0),
       links: this.links ? [...this.links.values()] : [],
-      monitors: this.monitors ? [...this.monitors.values()] : [],
-      monitoredBy: this.monitoredBy ? [...this.monitoredBy.values()].map((m) => m.watcher) : [],
+      monitors: this.monitors ? this.monitors.values() : [],
+      monitoredBy: this.monitoredBy ? this.monitoredBy.values().map((m) => m.watcher) : [],
       registeredName: this.registeredName ?? undefined,
       trapExit: this.trapping,
       received: this.received,
@@ -555,11 +556,12 @@ export class Process implements Context {
 
 class ProcessExtras {
   links: Map<number, Pid> | null = null;
-  monitors: Map<number, { ref: Ref; pid: Pid }> | null = null;
-  monitoredBy: Map<number, { ref: Ref; watcher: Pid }> | null = null;
+  // Key tables, not Maps: a call adds and removes a monitor (and an alias) each time (key-table.ts).
+  monitors: KeyTable<{ ref: Ref; pid: Pid }> | null = null;
+  monitoredBy: KeyTable<{ ref: Ref; watcher: Pid }> | null = null;
   timers: Set<number> | null = null;
   /** Active aliases (ref keys), removed from the scheduler's table when the actor exits. */
-  aliases: Set<number> | null = null;
+  aliases: KeyTable<true> | null = null;
   registeredName: string | null = null;
   trapping = false;
   /** The last ref made here and the mailbox position at that moment. */

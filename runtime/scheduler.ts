@@ -17,6 +17,7 @@ import { actorKind, type ActorKind } from './actor.js';
 import { copy } from './codec.js';
 import type { Destination, ProcessInfo, RegisterResult, SpawnOptions, Spawnable, TimerRef } from './context.js';
 import { BadArgError } from './errors.js';
+import { KeyTable } from './key-table.js';
 import { Offloader } from './offload.js';
 import { Pid, Ref } from './pid.js';
 import { Process, Status } from './process.js';
@@ -172,7 +173,7 @@ export class Scheduler {
   private readonly allocateSerial: () => number;
   private readonly reserveRefs: () => number;
   /** Active aliases: ref key → owner and whether the first message deactivates it. */
-  private readonly aliasTable = new Map<number, { owner: Process; once: boolean }>();
+  private readonly aliasTable = new KeyTable<{ owner: Process; once: boolean }>(16);
   private readonly timers = new Map<number, TimerEntry>();
   private readonly exitWaiters = new Map<number, ((reason: ExitReason) => void)[]>();
   private readonly runQueue = new RunQueue();
@@ -357,7 +358,7 @@ export class Scheduler {
       p.registeredName = null;
     }
     if (p.aliases !== null) {
-      for (const key of p.aliases) this.aliasTable.delete(key);
+      for (const key of p.aliases.keyList()) this.aliasTable.delete(key);
       p.aliases = null;
     }
     if (p.timers !== null) {
@@ -465,7 +466,7 @@ export class Scheduler {
   addAlias(p: Process, ref: Ref, once: boolean): void {
     const key = pidKey(ref);
     this.aliasTable.set(key, { owner: p, once });
-    (p.aliases ??= new Set()).add(key);
+    (p.aliases ??= new KeyTable()).set(key, true);
   }
 
   removeAlias(p: Process, ref: Ref): boolean {
@@ -564,7 +565,7 @@ export class Scheduler {
     if (!(pid instanceof Pid)) throw new BadArgError(`monitor: expected a pid, got: ${describeValue(pid)}`);
     const ref = this.makeRef();
     const key = pidKey(ref);
-    (p.monitors ??= new Map()).set(key, { ref, pid });
+    (p.monitors ??= new KeyTable()).set(key, { ref, pid });
     if (this.isLocal(pid)) {
       const target = this.processes.get(pid.serial);
       if (target === undefined || target === p) {
@@ -574,7 +575,7 @@ export class Scheduler {
         }
         return ref; // monitoring oneself never fires, as in Erlang
       }
-      (target.monitoredBy ??= new Map()).set(key, { ref, watcher: p.self });
+      (target.monitoredBy ??= new KeyTable()).set(key, { ref, watcher: p.self });
     } else {
       this.transport.monitor(p.self, pid, ref);
     }
@@ -584,7 +585,7 @@ export class Scheduler {
   /** Remote side of a monitor: `watcher` (elsewhere) monitors `target` (here). */
   acceptMonitor(watcher: Pid, target: Pid, ref: Ref): void {
     const t = this.local(target);
-    if (t) (t.monitoredBy ??= new Map()).set(pidKey(ref), { ref, watcher });
+    if (t) (t.monitoredBy ??= new KeyTable()).set(pidKey(ref), { ref, watcher });
     else this.transport.down(watcher, { type: 'DOWN', ref, pid: target, reason: 'noproc' });
   }
 
@@ -714,14 +715,14 @@ export class Scheduler {
         }
       }
       if (p.monitors !== null) {
-        for (const [key, { ref, pid }] of [...p.monitors]) {
+        for (const [key, { ref, pid }] of p.monitors.entries()) {
           if (pid.scheduler !== id || this.isLocal(pid)) continue;
           p.monitors.delete(key);
           p.deliver({ type: 'DOWN', ref, pid, reason } satisfies DownMessage);
         }
       }
       if (p.monitoredBy !== null) {
-        for (const [key, { watcher }] of [...p.monitoredBy]) if (watcher.scheduler === id) p.monitoredBy.delete(key);
+        for (const [key, { watcher }] of p.monitoredBy.entries()) if (watcher.scheduler === id) p.monitoredBy.delete(key);
       }
     }
     this.applySignals();
