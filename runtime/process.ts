@@ -69,7 +69,8 @@ export class Process implements Context {
 
   /** Current receive: predicate, timer and, for the async form, the resolver of its promise. */
   private match: Match | undefined = undefined;
-  private receiveTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The seq of this receive's pending timeout in the scheduler's ReceiveTimers; 0: none. */
+  receiveTimer = 0;
   private resolveReceive: ((message: any) => void) | null = null;
   /** Async form: a receive found its message but was held back to yield (reduction budget). */
   private heldResult: unknown = NO_MESSAGE;
@@ -304,10 +305,7 @@ export class Process implements Context {
   terminate(reason: ExitReason): void {
     this.status = Status.Exited;
     this.exitReason = reason;
-    if (this.receiveTimer !== null) {
-      clearTimeout(this.receiveTimer);
-      this.receiveTimer = null;
-    }
+    if (this.receiveTimer !== 0) this.scheduler.receiveTimers.cancel(this);
     this.resolveReceive = null;
     this.match = undefined;
     this.gen = null;
@@ -319,10 +317,7 @@ export class Process implements Context {
   private endWait(): void {
     this.status = Status.Running;
     this.match = undefined;
-    if (this.receiveTimer !== null) {
-      clearTimeout(this.receiveTimer);
-      this.receiveTimer = null;
-    }
+    if (this.receiveTimer !== 0) this.scheduler.receiveTimers.cancel(this);
   }
 
   private finishAsyncReceive(message: unknown): void {
@@ -333,8 +328,8 @@ export class Process implements Context {
     resolve(message);
   }
 
-  private onReceiveTimeout(): void {
-    this.receiveTimer = null;
+  /** The receive's timeout passed (called by ReceiveTimers, which has cleared `receiveTimer`). */
+  onReceiveTimeout(): void {
     if (this.status !== Status.Waiting) return;
     if (this.kind === 'generator') {
       this.endWait();
@@ -379,7 +374,7 @@ export class Process implements Context {
       if (m !== NO_MESSAGE) this.received++;
       this.input = m === NO_MESSAGE ? TIMEOUT : m;
     } else if (timeoutMs !== Infinity) {
-      this.receiveTimer = setTimeout(() => this.onReceiveTimeout(), timeoutMs);
+      this.receiveTimer = this.scheduler.receiveTimers.add(this, timeoutMs);
     }
     return RECEIVE_OP;
   }
@@ -400,7 +395,7 @@ export class Process implements Context {
     this.status = Status.Waiting;
     this.match = match;
     if (this.heldResult !== NO_MESSAGE) scheduler.enqueue(this);
-    else if (timeoutMs !== Infinity) this.receiveTimer = setTimeout(() => this.onReceiveTimeout(), timeoutMs);
+    else if (timeoutMs !== Infinity) this.receiveTimer = this.scheduler.receiveTimers.add(this, timeoutMs);
     return new Promise((resolve) => {
       this.resolveReceive = resolve;
     });

@@ -21,6 +21,7 @@ import { KeyTable } from './key-table.js';
 import { Offloader } from './offload.js';
 import { Pid, Ref } from './pid.js';
 import { Process, Status } from './process.js';
+import { ReceiveTimers } from './receive-timers.js';
 import { binaryEpoch } from './shared-binary.js';
 import { isDownMessage, type DownMessage, type ExitMessage, type ExitReason } from './signals.js';
 
@@ -175,6 +176,8 @@ export class Scheduler {
   /** Active aliases: ref key → owner and whether the first message deactivates it. */
   private readonly aliasTable = new KeyTable<{ owner: Process; once: boolean }>(16);
   private readonly timers = new Map<number, TimerEntry>();
+  /** Timeouts of waiting receives (one Node timer for all; see receive-timers.ts). */
+  readonly receiveTimers = new ReceiveTimers();
   private readonly exitWaiters = new Map<number, ((reason: ExitReason) => void)[]>();
   private readonly runQueue = new RunQueue();
   private serial = 0;
