@@ -1,6 +1,8 @@
 /**
  * One actor: its mailbox, its links and monitors, and the state of its receive. The object is
- * also the context its code gets (one allocation per actor instead of two).
+ * also the context its code gets, and it is its mailbox (a subclass, as Erlang's process struct
+ * holds its message queue inline): one object per actor instead of two, whose header and
+ * link were 32 of the ~540 bytes an idle actor weighed (SPEC.md §4 R3-spawn).
  *
  *   Scheduler ──run(budget)──▶ Process ──next(msg)──▶ generator body      (no promise per message)
  *                                      └─resolve(msg)─▶ async body's receive promise
@@ -58,10 +60,9 @@ export function reasonOfThrow(thrown: unknown): ExitReason {
   return thrown;
 }
 
-export class Process implements Context {
+export class Process extends Mailbox implements Context {
   readonly self: Pid;
   kind: ActorKind | 'inbox';
-  readonly mailbox = new Mailbox();
   status: Status = Status.Starting;
   /** In the scheduler's run queue. */
   queued = false;
@@ -80,9 +81,10 @@ export class Process implements Context {
   private input: unknown = undefined;
   private inputIsError = false;
 
-  private body: ActorBody<any[]> | null;
+  /** What was spawned (kept for `describe`); null for an inbox or an adopted actor whose module is loading. */
+  private actor: Spawnable<any[]> | null;
+  /** Its arguments until it starts. */
   private args: unknown[] | null;
-  definition: ActorDefinition | undefined;
 
   /** Links, monitors, names, timers, refs: rare, so kept in a record made on first use. */
   private extra: ProcessExtras | null = null;
@@ -100,13 +102,24 @@ export class Process implements Context {
     args: unknown[] | null,
     kind: ActorKind | 'inbox',
   ) {
+    super();
     this.self = pid;
     this.kind = kind;
-    this.definition = actor !== null && typeof actor === 'object' ? actor : undefined;
-    this.body = actor === null ? null : typeof actor === 'function' ? actor : actor.body;
+    this.actor = actor;
     this.args = args;
     if (args !== null && BINARY_EPOCH.created !== BINARY_EPOCH.seen) claimBinaries(this, args);
     if (kind === 'inbox') this.status = Status.Running;
+  }
+
+  /** This actor's mailbox: the process itself (see above). */
+  get mailbox(): Mailbox {
+    return this;
+  }
+
+  /** The definition it was spawned from (undefined for a bare function). */
+  get definition(): ActorDefinition | undefined {
+    const actor = this.actor;
+    return actor !== null && typeof actor === 'object' ? actor : undefined;
   }
 
   private ext(): ProcessExtras {
@@ -165,8 +178,7 @@ export class Process implements Context {
   /** Sets the code of an actor adopted before its module had loaded (see Scheduler.adoptSpawn). */
   assignBody(actor: Spawnable<any[]>, args: unknown[], kind: ActorKind): void {
     this.kind = kind;
-    this.definition = typeof actor === 'object' ? actor : undefined;
-    this.body = typeof actor === 'function' ? actor : actor.body;
+    this.actor = actor;
     this.args = args;
     // Not by the counters: other frames were decoded since these arguments were.
     if (args.length > 0) claimBinaries(this, args);
@@ -196,9 +208,9 @@ export class Process implements Context {
   }
 
   private start(): number {
-    const body = this.body!;
+    const actor = this.actor!;
+    const body: ActorBody<any[]> = typeof actor === 'function' ? actor : actor.body;
     const args = this.args!;
-    this.body = null;
     this.args = null;
     this.status = Status.Running;
     if (this.kind === 'generator') {
