@@ -134,17 +134,17 @@ export class Process extends Mailbox implements Context {
     this.ext().links = v;
   }
   /** Monitors this actor holds: ref key → target. */
-  get monitors(): KeyTable<{ ref: Ref; pid: Pid }> | null {
+  get monitors(): KeyTable<MonitorEntry> | null {
     return this.extra?.monitors ?? null;
   }
-  set monitors(v: KeyTable<{ ref: Ref; pid: Pid }> | null) {
+  set monitors(v: KeyTable<MonitorEntry> | null) {
     this.ext().monitors = v;
   }
   /** Monitors on this actor: ref key → watcher. */
-  get monitoredBy(): KeyTable<{ ref: Ref; watcher: Pid }> | null {
+  get monitoredBy(): KeyTable<MonitorEntry> | null {
     return this.extra?.monitoredBy ?? null;
   }
-  set monitoredBy(v: KeyTable<{ ref: Ref; watcher: Pid }> | null) {
+  set monitoredBy(v: KeyTable<MonitorEntry> | null) {
     this.ext().monitoredBy = v;
   }
   /** Timers aimed at this actor (cancelled when it exits). */
@@ -154,10 +154,11 @@ export class Process extends Mailbox implements Context {
   set timers(v: Set<number> | null) {
     this.ext().timers = v;
   }
-  get aliases(): KeyTable<true> | null {
+  /** Active aliases: ref key → whether the first message deactivates it. */
+  get aliases(): KeyTable<boolean> | null {
     return this.extra?.aliases ?? null;
   }
-  set aliases(v: KeyTable<true> | null) {
+  set aliases(v: KeyTable<boolean> | null) {
     this.ext().aliases = v;
   }
   get registeredName(): string | null {
@@ -550,7 +551,7 @@ export class Process extends Mailbox implements Context {
       definition: this.definition ? `${this.definition.module}#${this.definition.name}` : undefined,
       messageQueueLength: this.mailbox.length + (this.heldResult !== NO_MESSAGE ? 1 : 0),
       links: this.links ? [...this.links.values()] : [],
-      monitors: this.monitors ? this.monitors.values() : [],
+      monitors: this.monitors ? this.monitors.values().map(({ ref, pid }) => ({ ref, pid })) : [],
       monitoredBy: this.monitoredBy ? this.monitoredBy.values().map((m) => m.watcher) : [],
       registeredName: this.registeredName ?? undefined,
       trapExit: this.trapping,
@@ -561,14 +562,27 @@ export class Process extends Mailbox implements Context {
   }
 }
 
+/**
+ * One monitor, as both sides hold it (the watcher in `monitors`, the target in `monitoredBy`):
+ * one object per monitor, not one per side. On another thread's side only its own half is used.
+ */
+export class MonitorEntry {
+  constructor(
+    readonly ref: Ref,
+    /** The monitored actor. */
+    readonly pid: Pid,
+    readonly watcher: Pid,
+  ) {}
+}
+
 class ProcessExtras {
   links: Map<number, Pid> | null = null;
   // Key tables, not Maps: a call adds and removes a monitor (and an alias) each time (key-table.ts).
-  monitors: KeyTable<{ ref: Ref; pid: Pid }> | null = null;
-  monitoredBy: KeyTable<{ ref: Ref; watcher: Pid }> | null = null;
+  monitors: KeyTable<MonitorEntry> | null = null;
+  monitoredBy: KeyTable<MonitorEntry> | null = null;
   timers: Set<number> | null = null;
   /** Active aliases (ref keys), removed from the scheduler's table when the actor exits. */
-  aliases: KeyTable<true> | null = null;
+  aliases: KeyTable<boolean> | null = null;
   registeredName: string | null = null;
   trapping = false;
   /** The last ref made here and the mailbox position at that moment. */
