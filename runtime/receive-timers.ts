@@ -15,6 +15,10 @@
  *
  * The Node timer is ref'd only while a live entry exists, as the per-receive timers were: a
  * pending receive timeout keeps the process alive, an answered one does not.
+ *
+ * Trade-off: a stale entry still references its waiter, so an actor that exited while waiting
+ * with a timeout stays reachable until its entry reaches the top (its deadline) or a rebuild
+ * drops it; a cleared Node timer let it go at once.
  */
 
 /** What waits: the process, which keeps the seq of its pending timeout (0: none). */
