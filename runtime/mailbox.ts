@@ -6,6 +6,7 @@
  *   owner ◀──take── private queue (items, with holes) ◀┘
  *
  * Only the owning actor (its scheduler thread) touches the private queue, so it needs no locks.
+ * A Process is a Mailbox (a subclass), so an actor's queues cost no object of their own.
  * On other threads the public queue is fed from the thread's SharedArrayBuffer inbox; here it
  * is the array senders on this thread push to.
  *

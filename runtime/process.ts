@@ -1,6 +1,8 @@
 /**
  * One actor: its mailbox, its links and monitors, and the state of its receive. The object is
- * also the context its code gets (one allocation per actor instead of two).
+ * also the context its code gets, and it is its mailbox (a subclass, as Erlang's process struct
+ * holds its message queue inline): one object per actor instead of two, whose header and
+ * link were 32 of the ~540 bytes an idle actor weighed (SPEC.md §4 R3-spawn).
  *
  *   Scheduler ──run(budget)──▶ Process ──next(msg)──▶ generator body      (no promise per message)
  *                                      └─resolve(msg)─▶ async body's receive promise
@@ -19,6 +21,7 @@ import type {
   TimerRef,
 } from './context.js';
 import { ActorExitedError, BadArgError } from './errors.js';
+import type { KeyTable } from './key-table.js';
 import { Mailbox, NO_MESSAGE, type MailboxMark, type Match } from './mailbox.js';
 import type { TaskDefinition } from './offload.js';
 import { Pid, Ref } from './pid.js';
@@ -57,10 +60,9 @@ export function reasonOfThrow(thrown: unknown): ExitReason {
   return thrown;
 }
 
-export class Process implements Context {
+export class Process extends Mailbox implements Context {
   readonly self: Pid;
   kind: ActorKind | 'inbox';
-  readonly mailbox = new Mailbox();
   status: Status = Status.Starting;
   /** In the scheduler's run queue. */
   queued = false;
@@ -68,7 +70,8 @@ export class Process implements Context {
 
   /** Current receive: predicate, timer and, for the async form, the resolver of its promise. */
   private match: Match | undefined = undefined;
-  private receiveTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The seq of this receive's pending timeout in the scheduler's ReceiveTimers; 0: none. */
+  receiveTimer = 0;
   private resolveReceive: ((message: any) => void) | null = null;
   /** Async form: a receive found its message but was held back to yield (reduction budget). */
   private heldResult: unknown = NO_MESSAGE;
@@ -78,9 +81,10 @@ export class Process implements Context {
   private input: unknown = undefined;
   private inputIsError = false;
 
-  private body: ActorBody<any[]> | null;
+  /** What was spawned (kept for `describe`); null for an inbox or an adopted actor whose module is loading. */
+  private actor: Spawnable<any[]> | null;
+  /** Its arguments until it starts. */
   private args: unknown[] | null;
-  definition: ActorDefinition | undefined;
 
   /** Links, monitors, names, timers, refs: rare, so kept in a record made on first use. */
   private extra: ProcessExtras | null = null;
@@ -98,13 +102,24 @@ export class Process implements Context {
     args: unknown[] | null,
     kind: ActorKind | 'inbox',
   ) {
+    super();
     this.self = pid;
     this.kind = kind;
-    this.definition = actor !== null && typeof actor === 'object' ? actor : undefined;
-    this.body = actor === null ? null : typeof actor === 'function' ? actor : actor.body;
+    this.actor = actor;
     this.args = args;
     if (args !== null && BINARY_EPOCH.created !== BINARY_EPOCH.seen) claimBinaries(this, args);
     if (kind === 'inbox') this.status = Status.Running;
+  }
+
+  /** This actor's mailbox: the process itself (see above). */
+  get mailbox(): Mailbox {
+    return this;
+  }
+
+  /** The definition it was spawned from (undefined for a bare function). */
+  get definition(): ActorDefinition | undefined {
+    const actor = this.actor;
+    return actor !== null && typeof actor === 'object' ? actor : undefined;
   }
 
   private ext(): ProcessExtras {
@@ -119,17 +134,17 @@ export class Process implements Context {
     this.ext().links = v;
   }
   /** Monitors this actor holds: ref key → target. */
-  get monitors(): Map<number, { ref: Ref; pid: Pid }> | null {
+  get monitors(): KeyTable<MonitorEntry> | null {
     return this.extra?.monitors ?? null;
   }
-  set monitors(v: Map<number, { ref: Ref; pid: Pid }> | null) {
+  set monitors(v: KeyTable<MonitorEntry> | null) {
     this.ext().monitors = v;
   }
   /** Monitors on this actor: ref key → watcher. */
-  get monitoredBy(): Map<number, { ref: Ref; watcher: Pid }> | null {
+  get monitoredBy(): KeyTable<MonitorEntry> | null {
     return this.extra?.monitoredBy ?? null;
   }
-  set monitoredBy(v: Map<number, { ref: Ref; watcher: Pid }> | null) {
+  set monitoredBy(v: KeyTable<MonitorEntry> | null) {
     this.ext().monitoredBy = v;
   }
   /** Timers aimed at this actor (cancelled when it exits). */
@@ -139,10 +154,11 @@ export class Process implements Context {
   set timers(v: Set<number> | null) {
     this.ext().timers = v;
   }
-  get aliases(): Set<number> | null {
+  /** Active aliases: ref key → whether the first message deactivates it. */
+  get aliases(): KeyTable<boolean> | null {
     return this.extra?.aliases ?? null;
   }
-  set aliases(v: Set<number> | null) {
+  set aliases(v: KeyTable<boolean> | null) {
     this.ext().aliases = v;
   }
   get registeredName(): string | null {
@@ -163,8 +179,7 @@ export class Process implements Context {
   /** Sets the code of an actor adopted before its module had loaded (see Scheduler.adoptSpawn). */
   assignBody(actor: Spawnable<any[]>, args: unknown[], kind: ActorKind): void {
     this.kind = kind;
-    this.definition = typeof actor === 'object' ? actor : undefined;
-    this.body = typeof actor === 'function' ? actor : actor.body;
+    this.actor = actor;
     this.args = args;
     // Not by the counters: other frames were decoded since these arguments were.
     if (args.length > 0) claimBinaries(this, args);
@@ -194,9 +209,9 @@ export class Process implements Context {
   }
 
   private start(): number {
-    const body = this.body!;
+    const actor = this.actor!;
+    const body: ActorBody<any[]> = typeof actor === 'function' ? actor : actor.body;
     const args = this.args!;
-    this.body = null;
     this.args = null;
     this.status = Status.Running;
     if (this.kind === 'generator') {
@@ -303,10 +318,7 @@ export class Process implements Context {
   terminate(reason: ExitReason): void {
     this.status = Status.Exited;
     this.exitReason = reason;
-    if (this.receiveTimer !== null) {
-      clearTimeout(this.receiveTimer);
-      this.receiveTimer = null;
-    }
+    if (this.receiveTimer !== 0) this.scheduler.receiveTimers.cancel(this);
     this.resolveReceive = null;
     this.match = undefined;
     this.gen = null;
@@ -318,10 +330,7 @@ export class Process implements Context {
   private endWait(): void {
     this.status = Status.Running;
     this.match = undefined;
-    if (this.receiveTimer !== null) {
-      clearTimeout(this.receiveTimer);
-      this.receiveTimer = null;
-    }
+    if (this.receiveTimer !== 0) this.scheduler.receiveTimers.cancel(this);
   }
 
   private finishAsyncReceive(message: unknown): void {
@@ -332,8 +341,8 @@ export class Process implements Context {
     resolve(message);
   }
 
-  private onReceiveTimeout(): void {
-    this.receiveTimer = null;
+  /** The receive's timeout passed (called by ReceiveTimers, which has cleared `receiveTimer`). */
+  onReceiveTimeout(): void {
     if (this.status !== Status.Waiting) return;
     if (this.kind === 'generator') {
       this.endWait();
@@ -378,7 +387,7 @@ export class Process implements Context {
       if (m !== NO_MESSAGE) this.received++;
       this.input = m === NO_MESSAGE ? TIMEOUT : m;
     } else if (timeoutMs !== Infinity) {
-      this.receiveTimer = setTimeout(() => this.onReceiveTimeout(), timeoutMs);
+      this.receiveTimer = this.scheduler.receiveTimers.add(this, timeoutMs);
     }
     return RECEIVE_OP;
   }
@@ -399,7 +408,7 @@ export class Process implements Context {
     this.status = Status.Waiting;
     this.match = match;
     if (this.heldResult !== NO_MESSAGE) scheduler.enqueue(this);
-    else if (timeoutMs !== Infinity) this.receiveTimer = setTimeout(() => this.onReceiveTimeout(), timeoutMs);
+    else if (timeoutMs !== Infinity) this.receiveTimer = this.scheduler.receiveTimers.add(this, timeoutMs);
     return new Promise((resolve) => {
       this.resolveReceive = resolve;
     });
@@ -542,8 +551,8 @@ export class Process implements Context {
       definition: this.definition ? `${this.definition.module}#${this.definition.name}` : undefined,
       messageQueueLength: this.mailbox.length + (this.heldResult !== NO_MESSAGE ? 1 : 0),
       links: this.links ? [...this.links.values()] : [],
-      monitors: this.monitors ? [...this.monitors.values()] : [],
-      monitoredBy: this.monitoredBy ? [...this.monitoredBy.values()].map((m) => m.watcher) : [],
+      monitors: this.monitors ? this.monitors.values().map(({ ref, pid }) => ({ ref, pid })) : [],
+      monitoredBy: this.monitoredBy ? this.monitoredBy.values().map((m) => m.watcher) : [],
       registeredName: this.registeredName ?? undefined,
       trapExit: this.trapping,
       received: this.received,
@@ -553,13 +562,27 @@ export class Process implements Context {
   }
 }
 
+/**
+ * One monitor, as both sides hold it (the watcher in `monitors`, the target in `monitoredBy`):
+ * one object per monitor, not one per side. On another thread's side only its own half is used.
+ */
+export class MonitorEntry {
+  constructor(
+    readonly ref: Ref,
+    /** The monitored actor. */
+    readonly pid: Pid,
+    readonly watcher: Pid,
+  ) {}
+}
+
 class ProcessExtras {
   links: Map<number, Pid> | null = null;
-  monitors: Map<number, { ref: Ref; pid: Pid }> | null = null;
-  monitoredBy: Map<number, { ref: Ref; watcher: Pid }> | null = null;
+  // Key tables, not Maps: a call adds and removes a monitor (and an alias) each time (key-table.ts).
+  monitors: KeyTable<MonitorEntry> | null = null;
+  monitoredBy: KeyTable<MonitorEntry> | null = null;
   timers: Set<number> | null = null;
   /** Active aliases (ref keys), removed from the scheduler's table when the actor exits. */
-  aliases: Set<number> | null = null;
+  aliases: KeyTable<boolean> | null = null;
   registeredName: string | null = null;
   trapping = false;
   /** The last ref made here and the mailbox position at that moment. */

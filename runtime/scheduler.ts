@@ -17,9 +17,11 @@ import { actorKind, type ActorKind } from './actor.js';
 import { copy } from './codec.js';
 import type { Destination, ProcessInfo, RegisterResult, SpawnOptions, Spawnable, TimerRef } from './context.js';
 import { BadArgError } from './errors.js';
+import { KeyTable } from './key-table.js';
 import { Offloader } from './offload.js';
 import { Pid, Ref } from './pid.js';
-import { Process, Status } from './process.js';
+import { MonitorEntry, Process, Status } from './process.js';
+import { ReceiveTimers } from './receive-timers.js';
 import { binaryEpoch } from './shared-binary.js';
 import { isDownMessage, type DownMessage, type ExitMessage, type ExitReason } from './signals.js';
 
@@ -171,9 +173,11 @@ export class Scheduler {
   private readonly names: NameService;
   private readonly allocateSerial: () => number;
   private readonly reserveRefs: () => number;
-  /** Active aliases: ref key → owner and whether the first message deactivates it. */
-  private readonly aliasTable = new Map<number, { owner: Process; once: boolean }>();
+  /** Active aliases: ref key → owner (whose own table says whether the first message deactivates it). */
+  private readonly aliasTable = new KeyTable<Process>(16);
   private readonly timers = new Map<number, TimerEntry>();
+  /** Timeouts of waiting receives (one Node timer for all; see receive-timers.ts). */
+  readonly receiveTimers = new ReceiveTimers();
   private readonly exitWaiters = new Map<number, ((reason: ExitReason) => void)[]>();
   private readonly runQueue = new RunQueue();
   private serial = 0;
@@ -357,7 +361,7 @@ export class Scheduler {
       p.registeredName = null;
     }
     if (p.aliases !== null) {
-      for (const key of p.aliases) this.aliasTable.delete(key);
+      for (const key of p.aliases.keyList()) this.aliasTable.delete(key);
       p.aliases = null;
     }
     if (p.timers !== null) {
@@ -425,19 +429,23 @@ export class Scheduler {
   /** Copy-on-send to any destination; to a dead pid it is dropped silently. */
   send(dest: Destination, message: unknown): void {
     this.reductions++;
-    const pid = dest instanceof Pid ? dest : this.resolve(dest);
-    const cached = pid instanceof Pid ? (pid.local as Process | undefined) : undefined;
-    if (cached !== undefined) {
+    if (dest instanceof Pid) {
+      const cached = dest.local as Process | undefined;
       // Fast path: a pid made here still pointing at its live actor.
-      cached.deliver(copy(message));
+      if (cached !== undefined) cached.deliver(copy(message));
+      else this.sendTo(dest, message);
       return;
     }
-    if (pid.scheduler === this.id && pid.node === this.node) {
+    this.sendTo(this.resolve(dest), message); // an alias (a reply) or a name
+  }
+
+  private sendTo(to: Pid | Ref, message: unknown): void {
+    if (to.scheduler === this.id && to.node === this.node) {
       const copied = copy(message);
-      if (pid instanceof Ref) this.deliverToAlias(pid, copied);
-      else this.processes.get(pid.serial)?.deliver(copied);
+      if (to instanceof Ref) this.deliverToAlias(to, copied);
+      else this.processes.get(to.serial)?.deliver(copied);
     } else {
-      this.transport.sendMessage(pid, message);
+      this.transport.sendMessage(to, message);
     }
   }
 
@@ -452,27 +460,26 @@ export class Scheduler {
 
   private deliverToAlias(alias: Ref, message: unknown): boolean {
     const key = pidKey(alias);
-    const entry = this.aliasTable.get(key);
-    if (entry === undefined) return false; // inactive alias: dropped, as in Erlang
-    if (entry.once) {
+    const owner = this.aliasTable.get(key);
+    if (owner === undefined) return false; // inactive alias: dropped, as in Erlang
+    if (owner.aliases!.get(key) === true) {
       this.aliasTable.delete(key);
-      entry.owner.aliases?.delete(key);
+      owner.aliases!.delete(key);
     }
-    entry.owner.deliver(message);
+    owner.deliver(message);
     return true;
   }
 
   addAlias(p: Process, ref: Ref, once: boolean): void {
     const key = pidKey(ref);
-    this.aliasTable.set(key, { owner: p, once });
-    (p.aliases ??= new Set()).add(key);
+    this.aliasTable.set(key, p);
+    (p.aliases ??= new KeyTable()).set(key, once);
   }
 
   removeAlias(p: Process, ref: Ref): boolean {
     if (!(ref instanceof Ref)) return false;
     const key = pidKey(ref);
-    const entry = this.aliasTable.get(key);
-    if (entry === undefined || entry.owner !== p) return false;
+    if (this.aliasTable.get(key) !== p) return false;
     this.aliasTable.delete(key);
     p.aliases?.delete(key);
     return true;
@@ -564,7 +571,8 @@ export class Scheduler {
     if (!(pid instanceof Pid)) throw new BadArgError(`monitor: expected a pid, got: ${describeValue(pid)}`);
     const ref = this.makeRef();
     const key = pidKey(ref);
-    (p.monitors ??= new Map()).set(key, { ref, pid });
+    const entry = new MonitorEntry(ref, pid, p.self);
+    (p.monitors ??= new KeyTable()).set(key, entry);
     if (this.isLocal(pid)) {
       const target = this.processes.get(pid.serial);
       if (target === undefined || target === p) {
@@ -574,7 +582,7 @@ export class Scheduler {
         }
         return ref; // monitoring oneself never fires, as in Erlang
       }
-      (target.monitoredBy ??= new Map()).set(key, { ref, watcher: p.self });
+      (target.monitoredBy ??= new KeyTable()).set(key, entry);
     } else {
       this.transport.monitor(p.self, pid, ref);
     }
@@ -584,7 +592,7 @@ export class Scheduler {
   /** Remote side of a monitor: `watcher` (elsewhere) monitors `target` (here). */
   acceptMonitor(watcher: Pid, target: Pid, ref: Ref): void {
     const t = this.local(target);
-    if (t) (t.monitoredBy ??= new Map()).set(pidKey(ref), { ref, watcher });
+    if (t) (t.monitoredBy ??= new KeyTable()).set(pidKey(ref), new MonitorEntry(ref, target, watcher));
     else this.transport.down(watcher, { type: 'DOWN', ref, pid: target, reason: 'noproc' });
   }
 
@@ -714,14 +722,14 @@ export class Scheduler {
         }
       }
       if (p.monitors !== null) {
-        for (const [key, { ref, pid }] of [...p.monitors]) {
+        for (const [key, { ref, pid }] of p.monitors.entries()) {
           if (pid.scheduler !== id || this.isLocal(pid)) continue;
           p.monitors.delete(key);
           p.deliver({ type: 'DOWN', ref, pid, reason } satisfies DownMessage);
         }
       }
       if (p.monitoredBy !== null) {
-        for (const [key, { watcher }] of [...p.monitoredBy]) if (watcher.scheduler === id) p.monitoredBy.delete(key);
+        for (const [key, { watcher }] of p.monitoredBy.entries()) if (watcher.scheduler === id) p.monitoredBy.delete(key);
       }
     }
     this.applySignals();
