@@ -169,6 +169,9 @@ describe('broker: faults inside the tree lose no accepted message', () => {
     cleanups.push(() => {
       ended = true;
     });
+    // Until the publisher's last request is answered: `publishing = false` stops it from sending
+    // more, but the answer in flight may still add an accepted message.
+    let publisherRunning = true;
     const publisher = (async () => {
       for (let seq = 0; !ended && (publishing || seq < 300); seq++) {
         const r = await api.call('POST', '/v1/topics/faults/messages', { payload: { seq } }).catch(() => null);
@@ -176,11 +179,13 @@ describe('broker: faults inside the tree lose no accepted message', () => {
         if (r?.status === 202) accepted.add(seq);
         else if (r) expect(r.status, JSON.stringify(r.body)).toBe(503);
       }
-    })();
+    })().finally(() => {
+      publisherRunning = false;
+    });
     const consumer = (async () => {
       // Until every accepted message was pulled: a publish whose answer was lost (a cut
       // connection, a 503) may still have been stored and pulled, so counts alone can match early.
-      while (!ended && (publishing || [...accepted].some((seq) => !delivered.has(seq)))) {
+      while (!ended && (publisherRunning || [...accepted].some((seq) => !delivered.has(seq)))) {
         const batch = await pull(api, sub.id, 50, 500);
         for (const m of batch) delivered.add(m.payload.seq);
         // A lost ack is harmless: the message comes back after its deadline and is counted once.
