@@ -19,39 +19,9 @@ afterEach(async () => {
 
 describe('store lmdb - crash', () => {
   it('store lmdb - every publish that resolved before SIGKILL is there after reopening', async () => {
-    const dir = tempDir();
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', writer, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
-    cleanups.push(() => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-
-    const acked = new Set<string>();
-    let buffered = '';
     // Kill once 2,000 publishes were acknowledged: far enough in that many commits are
     // in progress at the moment of the kill.
-    await new Promise<void>((resolve, reject) => {
-      const deadline = setTimeout(() => reject(new Error(`writer acknowledged ${acked.size} in 20 s; stderr: ${stderr}`)), 20_000);
-      child.stdout.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString();
-        const lines = buffered.split('\n');
-        buffered = lines.pop()!;
-        for (const line of lines) if (line.startsWith('ack ')) acked.add(line.slice(4));
-        if (acked.size >= 2000) {
-          clearTimeout(deadline);
-          child.kill('SIGKILL');
-          resolve();
-        }
-      });
-      child.on('exit', () => reject(new Error(`writer exited early; stderr: ${stderr}`)));
-    });
-    const how = await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running'), 10_000))]);
-    expect(how).toBe('SIGKILL');
-    // Lines that reached the pipe before the kill are acknowledged too.
-    for (const line of buffered.split('\n')) if (line.startsWith('ack ')) acked.add(line.slice(4));
+    const { dir, acked } = await runWriterUntilKilled([], 'ack ', 2000);
 
     const store: MessageStore = openStore({ backend: 'lmdb', path: dir });
     cleanups.push(() => store.close());
@@ -74,34 +44,7 @@ describe('store lmdb - crash', () => {
   });
 
   it('store lmdb - no delivery whose ack resolved before SIGKILL is handed out again after reopening', async () => {
-    const dir = tempDir();
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', writer, dir, 'acks'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    cleanups.push(() => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    });
-    const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const acked = new Set<string>();
-    let buffered = '';
-    await new Promise<void>((resolve, reject) => {
-      const deadline = setTimeout(() => reject(new Error(`writer acknowledged ${acked.size} in 20 s; stderr: ${stderr}`)), 20_000);
-      child.stdout.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString();
-        const lines = buffered.split('\n');
-        buffered = lines.pop()!;
-        for (const line of lines) if (line.startsWith('acked ')) acked.add(line.slice(6));
-        if (acked.size >= 1000) {
-          clearTimeout(deadline);
-          child.kill('SIGKILL');
-          resolve();
-        }
-      });
-      child.on('exit', () => reject(new Error(`writer exited early; stderr: ${stderr}`)));
-    });
-    expect(await exited).toBe('SIGKILL');
-    for (const line of buffered.split('\n')) if (line.startsWith('acked ')) acked.add(line.slice(6));
+    const { dir, acked } = await runWriterUntilKilled(['acks'], 'acked ', 1000);
 
     const store: MessageStore = openStore({ backend: 'lmdb', path: dir });
     cleanups.push(() => store.close());
@@ -121,3 +64,44 @@ describe('store lmdb - crash', () => {
     expect(delivered + handedOut.length).toBe((await store.topicStats('crash'))!.published);
   });
 });
+
+/**
+ * Runs store-writer.ts on a fresh data directory and SIGKILLs it once it has printed `count`
+ * lines starting with `prefix`; answers the ids those lines named (including lines that reached
+ * the pipe just before the kill).
+ */
+async function runWriterUntilKilled(args: string[], prefix: string, count: number): Promise<{ dir: string; acked: Set<string> }> {
+  const dir = tempDir();
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', writer, dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
+  cleanups.push(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const acked = new Set<string>();
+  let buffered = '';
+  const take = (lines: string[]) => {
+    for (const line of lines) if (line.startsWith(prefix)) acked.add(line.slice(prefix.length));
+  };
+  await new Promise<void>((resolve, reject) => {
+    const deadline = setTimeout(() => reject(new Error(`writer acknowledged ${acked.size} in 20 s; stderr: ${stderr}`)), 20_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop()!;
+      take(lines);
+      if (acked.size >= count) {
+        clearTimeout(deadline);
+        child.kill('SIGKILL');
+        resolve();
+      }
+    });
+    child.on('exit', () => reject(new Error(`writer exited early; stderr: ${stderr}`)));
+  });
+  const how = await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running'), 10_000))]);
+  expect(how).toBe('SIGKILL');
+  take(buffered.split('\n'));
+  return { dir, acked };
+}

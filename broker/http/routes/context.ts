@@ -39,12 +39,8 @@ export function isPossibleId(id: string): boolean {
 }
 
 /** The subscription `id`, when it exists and the caller may use its topic: 404 / 403 otherwise. */
-export async function loadSubscription(ctx: RouteContext, principal: Principal, id: string): Promise<SubscriptionRecord> {
-  if (!isPossibleId(id)) throw subscriptionNotFound(id);
-  const sub = await ctx.broker.getSubscription(id);
-  if (sub === undefined) throw subscriptionNotFound(id);
-  authorizeTopic(principal, sub.topic);
-  return sub;
+export function loadSubscription(ctx: RouteContext, principal: Principal, id: string): Promise<SubscriptionRecord> {
+  return authorizedSubscription(principal, id, (i) => ctx.broker.getSubscription(i));
 }
 
 /**
@@ -52,9 +48,13 @@ export async function loadSubscription(ctx: RouteContext, principal: Principal, 
  * (pull, ack, nack), which find out there if the subscription was deleted since (see
  * `confirmDeleted`).
  */
-export async function loadSubscriptionFacts(ctx: RouteContext, principal: Principal, id: string): Promise<SubscriptionFacts> {
+export function loadSubscriptionFacts(ctx: RouteContext, principal: Principal, id: string): Promise<SubscriptionFacts> {
+  return authorizedSubscription(principal, id, (i) => ctx.subscriptions.get(i));
+}
+
+async function authorizedSubscription<S extends { readonly topic: string }>(principal: Principal, id: string, lookup: (id: string) => Promise<S | undefined>): Promise<S> {
   if (!isPossibleId(id)) throw subscriptionNotFound(id);
-  const sub = await ctx.subscriptions.get(id);
+  const sub = await lookup(id);
   if (sub === undefined) throw subscriptionNotFound(id);
   authorizeTopic(principal, sub.topic);
   return sub;
