@@ -57,8 +57,12 @@ function childProcess(target: Target): LoadClient {
 // The child's side: run each job it is sent, answer with its result, exit when disconnected.
 if (process.argv.includes('--child') && process.send) {
   process.on('message', (msg: { target: Target; job: Job }) => {
+    const cpu0 = process.cpuUsage();
     runJob(msg.target, msg.job).then(
-      (result) => process.send!({ result } satisfies Reply),
+      (result) => {
+        const cpu = process.cpuUsage(cpu0);
+        process.send!({ result: { ...result, clientCpuMs: (cpu.user + cpu.system) / 1000 } } satisfies Reply);
+      },
       (error: unknown) => process.send!({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies Reply),
     );
   });

@@ -69,7 +69,10 @@ export interface LatencyResult {
 
 export type ManyTopicsResult = FanoutResult & { readonly setupMs: number };
 
-export type JobResult = FanoutResult | LatencyResult | ManyTopicsResult;
+/** Every result also carries the load client's CPU for the job (ms, all its threads), set by
+ * the child process that ran it (client-process.ts): it shows when the client, not the broker,
+ * is what limits a run on these 2 cores. */
+export type JobResult = (FanoutResult | LatencyResult | ManyTopicsResult) & { readonly clientCpuMs?: number };
 
 // Pull settings of every job: the most a pull may take, and a long poll so idle loops park.
 const PULL = { max: 100, waitMs: 500 };

@@ -7,10 +7,15 @@
  *   node --conditions=source --import tsx bench/broker/profile.ts [messages] [subscribers] [out.cpuprofile]
  *   node --conditions=source --import tsx bench/broker/profile.ts saved.cpuprofile   (report only)
  *
+ * Besides the profile it prints the CPU per published message of each broker thread (from
+ * /proc: the inspector's own sampling thread shows there too, as v8:ProfEvntProc, and is not
+ * part of the broker's cost) and of the load client process: when the client's share is near
+ * a core, the client, not the broker, bounds the run.
+ *
  * 0 subscribers profiles the publish path alone. PROFILE_BATCH=100 publishes in batches of 100
  * (8 in flight instead of 64 single publishes), which profiles the delivery path instead.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session, type Profiler } from 'node:inspector';
 import { withBroker } from './fixture.js';
 import type { FanoutResult } from './jobs.js';
@@ -90,6 +95,39 @@ function moduleOf(url: string, fn: string): string {
 }
 
 
+/** CPU ms of each thread of this process, by tid, with its name (Linux /proc; empty elsewhere). */
+function threadTimes(): Map<string, { name: string; ms: number }> {
+  const out = new Map<string, { name: string; ms: number }>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync('/proc/self/task');
+  } catch {
+    return out;
+  }
+  const tick = 1000 / 100; // USER_HZ is 100 on Linux
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const fields = stat.slice(close + 2).split(' ');
+      out.set(tid, { name: stat.slice(stat.indexOf('(') + 1, close), ms: (Number(fields[11]) + Number(fields[12])) * tick });
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return out;
+}
+
+/** The CPU each thread spent between two readings, per message, busiest first (threads under 1 µs left out). */
+function perThread(before: Map<string, { name: string; ms: number }>, after: Map<string, { name: string; ms: number }>, messages: number): string {
+  return [...after]
+    .map(([tid, t]) => ({ label: `${t.name}#${tid}`, us: ((t.ms - (before.get(tid)?.ms ?? 0)) * 1000) / messages }))
+    .filter((t) => t.us >= 1)
+    .sort((a, b) => b.us - a.us)
+    .map((t) => `${t.label} ${t.us.toFixed(0)}`)
+    .join(', ');
+}
+
 const BATCH = process.env.PROFILE_BATCH ? Number(process.env.PROFILE_BATCH) : undefined;
 const PUBLISH = BATCH === undefined ? { concurrency: 64 } : { concurrency: 8, batchSize: BATCH };
 
@@ -105,13 +143,17 @@ async function profileLoad(messages: number, subscribers: number, out: string | 
   await post('Profiler.setSamplingInterval', { interval: 200 });
   await post('Profiler.start');
   const cpu0 = process.cpuUsage();
-  const r = await client.run<FanoutResult>({ kind: 'fanout', protocol: 'pull', topic: 'profiled', subscribers, messages, ...PUBLISH, capMs: 60_000 });
+  const threads0 = threadTimes();
+  const r = await client.run<FanoutResult & { clientCpuMs?: number }>({ kind: 'fanout', protocol: 'pull', topic: 'profiled', subscribers, messages, ...PUBLISH, capMs: 60_000 });
   const cpu = process.cpuUsage(cpu0);
+  const threads = threadTimes();
   const { profile } = await post<{ profile: Profiler.Profile }>('Profiler.stop');
   if (out) writeFileSync(out, JSON.stringify(profile));
   const cpuMs = (cpu.user + cpu.system) / 1000;
   console.log(`${r.published} published in ${r.publishMs.toFixed(0)} ms (${Math.round((r.published * 1000) / r.publishMs)}/s); ${r.delivered} delivered in ${r.deliverMs.toFixed(0)} ms`);
   console.log(`broker process CPU (all its threads) ${cpuMs.toFixed(0)} ms = ${((cpuMs * 1000) / r.published).toFixed(0)} µs per published message`);
+  console.log(`by thread (µs per published message): ${perThread(threads0, threads, r.published)}`);
+  if (r.clientCpuMs !== undefined) console.log(`load client process CPU ${r.clientCpuMs.toFixed(0)} ms = ${((r.clientCpuMs * 1000) / r.published).toFixed(0)} µs per published message`);
   report(profile);
 });
 }
