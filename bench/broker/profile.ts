@@ -13,7 +13,9 @@
  * a core, the client, not the broker, bounds the run.
  *
  * 0 subscribers profiles the publish path alone. PROFILE_BATCH=100 publishes in batches of 100
- * (8 in flight instead of 64 single publishes), which profiles the delivery path instead.
+ * (8 in flight instead of 64 single publishes), which profiles the delivery path instead;
+ * PROFILE_PROTOCOL=webhook makes the subscribers webhook endpoints (in the load client) instead
+ * of pull loops.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session, type Profiler } from 'node:inspector';
@@ -129,6 +131,8 @@ function perThread(before: Map<string, { name: string; ms: number }>, after: Map
 }
 
 const BATCH = process.env.PROFILE_BATCH ? Number(process.env.PROFILE_BATCH) : undefined;
+/** PROFILE_PROTOCOL=webhook: the subscribers are webhook endpoints in the load client. */
+const PROTOCOL = process.env.PROFILE_PROTOCOL === 'webhook' ? 'webhook' : 'pull';
 const PUBLISH = BATCH === undefined ? { concurrency: 64 } : { concurrency: 8, batchSize: BATCH };
 
 async function profileLoad(messages: number, subscribers: number, out: string | undefined): Promise<void> {
@@ -138,13 +142,13 @@ async function profileLoad(messages: number, subscribers: number, out: string | 
     new Promise<T>((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res as T))));
   await withBroker(async (_broker, client) => {
   // A warm-up run (JIT, connections, lmdb map growth), then the profiled one.
-  await client.run({ kind: 'fanout', protocol: 'pull', topic: 'warm', subscribers, messages: Math.min(messages, 5_000), ...PUBLISH, capMs: 60_000 });
+  await client.run({ kind: 'fanout', protocol: PROTOCOL, topic: 'warm', subscribers, messages: Math.min(messages, 5_000), ...PUBLISH, capMs: 60_000 });
   await post('Profiler.enable');
   await post('Profiler.setSamplingInterval', { interval: 200 });
   await post('Profiler.start');
   const cpu0 = process.cpuUsage();
   const threads0 = threadTimes();
-  const r = await client.run<FanoutResult & { clientCpuMs?: number }>({ kind: 'fanout', protocol: 'pull', topic: 'profiled', subscribers, messages, ...PUBLISH, capMs: 60_000 });
+  const r = await client.run<FanoutResult & { clientCpuMs?: number }>({ kind: 'fanout', protocol: PROTOCOL, topic: 'profiled', subscribers, messages, ...PUBLISH, capMs: 60_000 });
   const cpu = process.cpuUsage(cpu0);
   const threads = threadTimes();
   const { profile } = await post<{ profile: Profiler.Profile }>('Profiler.stop');
