@@ -12,7 +12,8 @@
  * The alias is made before the monitor, so the receive may start at the alias's mailbox mark and
  * still see a DOWN that a dead server triggers at once.
  */
-import { BadArgError, Pid, Ref, TIMEOUT, type Context, type ExitReason } from '../runtime/index.js';
+import { ActorSystem, BadArgError, Pid, Ref, TIMEOUT, type Context, type ExitReason } from '../runtime/index.js';
+import { copy, sendOwned } from '../runtime/internal.js';
 import { CallExitError, CallTimeoutError, NoProcError } from './errors.js';
 import { Op, type Caller } from './op.js';
 import { describeReason } from './reasons.js';
@@ -142,7 +143,7 @@ export function* callSteps<T>(ctx: Context, server: ServerRef, request: unknown,
   // (dead server) comes after that mark.
   const alias = ctx.alias({ reply: true });
   const mref = ctx.monitor(pid);
-  ctx.send(pid, { $gen: 'call', pid: ctx.self, ref: alias, req: request } satisfies CallMessage);
+  sendCall(ctx, pid, alias, request);
   const got: ReplyMessage | { type: 'DOWN'; reason: ExitReason } | typeof TIMEOUT = yield ctx.receive(
     (m) =>
       typeof m === 'object' &&
@@ -220,7 +221,31 @@ export function reply(caller: Caller, from: From, value: unknown): void {
   if (typeof from !== 'object' || from === null || !(from.ref instanceof Ref)) {
     throw new BadArgError(`reply: expected the \`from\` of a call, got: ${describeReason(from)}`);
   }
-  caller.send(from.ref, { $reply: from.ref, value } satisfies ReplyMessage);
+  if (caller instanceof ActorSystem) caller.send(from.ref, { $reply: from.ref, value } satisfies ReplyMessage);
+  else sendReply(caller, from.ref, value);
+}
+
+/**
+ * Sends a call envelope. On this thread only the request is copied and the envelope, made here
+ * for this send, is handed over as it is (sendOwned); to another thread it is encoded whole.
+ */
+export function sendCall(ctx: Context, server: Pid, alias: Ref, request: unknown): void {
+  const self = ctx.self;
+  if (server.scheduler === self.scheduler && server.node === self.node) {
+    sendOwned(ctx, server, { $gen: 'call', pid: self, ref: alias, req: copy(request) } satisfies CallMessage);
+  } else {
+    ctx.send(server, { $gen: 'call', pid: self, ref: alias, req: request } satisfies CallMessage);
+  }
+}
+
+/** Sends a reply envelope to a caller's alias, as sendCall does a call. */
+export function sendReply(ctx: Context, alias: Ref, value: unknown): void {
+  const self = ctx.self;
+  if (alias.scheduler === self.scheduler && alias.node === self.node) {
+    sendOwned(ctx, alias, { $reply: alias, value: copy(value) } satisfies ReplyMessage);
+  } else {
+    ctx.send(alias, { $reply: alias, value } satisfies ReplyMessage);
+  }
 }
 
 /**
