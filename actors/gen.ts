@@ -4,13 +4,17 @@
  * wire shapes of those messages.
  *
  *   caller                                   server (GenServer loop)
- *   ── alias({reply}) ── monitor(server) ──▶
- *   ── send {$gen:'call', pid, ref: alias, req} ────────────────▶ handleCall ─┐
- *   ◀── receive reply-to-alias or DOWN(monitor), timeout, since alias ◀───────┘ reply(from, value)
- *   ── demonitor (flush) ── unalias on timeout: a late reply to an inactive alias is dropped
+ *   ── ref = monitor(server, {alias: reply_demonitor}) ──▶
+ *   ── send {$gen:'call', pid, ref, req} ───────────────────────▶ handleCall ─┐
+ *   ◀── receive reply-to-ref or DOWN(ref), timeout, since ref ◀───────────────┘ reply(from, value)
+ *       (the reply ends the alias and the monitor; a DOWN ends the alias)
+ *   ── on timeout: unalias, demonitor (flush): a late reply to an inactive alias is dropped
  *
- * The alias is made before the monitor, so the receive may start at the alias's mailbox mark and
- * still see a DOWN that a dead server triggers at once.
+ * One ref serves as monitor and alias, as in OTP 25's gen:call; the receive starts at its
+ * mailbox mark and still sees a DOWN that a dead server triggers at once.
+ *
+ * On the same thread the call and reply envelopes are handed over uncopied (sendCall,
+ * sendReply): only the request and the reply value are copied.
  */
 import { ActorSystem, BadArgError, Pid, Ref, TIMEOUT, type Context, type ExitReason } from '../runtime/index.js';
 import { copy, sendOwned } from '../runtime/internal.js';
@@ -139,35 +143,30 @@ export function* callSteps<T>(ctx: Context, server: ServerRef, request: unknown,
   if (pid === undefined) throw new NoProcError(server);
   if (pid.equals(ctx.self)) throw new BadArgError('call: a server cannot call itself (it would wait for its own reply forever)');
 
-  // Alias first: the receive starts at its mailbox mark, and a DOWN the monitor sends at once
-  // (dead server) comes after that mark.
-  const alias = ctx.alias({ reply: true });
-  const mref = ctx.monitor(pid);
-  sendCall(ctx, pid, alias, request);
+  // One ref is the monitor and the reply alias (Erlang's monitor with {alias, reply_demonitor}):
+  // the reply deactivates the alias and ends the monitor, so no DOWN can follow it; a DOWN
+  // deactivates the alias. The receive starts at the ref's mailbox mark, and a DOWN the monitor
+  // sends at once (dead server) comes after that mark.
+  const ref = ctx.monitor(pid, { alias: 'reply_demonitor' });
+  sendCall(ctx, pid, ref, request);
   const got: ReplyMessage | { type: 'DOWN'; reason: ExitReason } | typeof TIMEOUT = yield ctx.receive(
     (m) =>
       typeof m === 'object' &&
       m !== null &&
-      ((m.$reply !== undefined && (m.$reply === alias || alias.equals(m.$reply))) ||
-        (m.type === 'DOWN' && (m.ref === mref || mref.equals(m.ref)))),
+      ((m.$reply !== undefined && (m.$reply === ref || ref.equals(m.$reply))) ||
+        (m.type === 'DOWN' && (m.ref === ref || ref.equals(m.ref)))),
     timeoutMs,
-    alias,
+    ref,
   );
   if (got === TIMEOUT) {
-    ctx.demonitor(mref, { flush: true });
-    // An active alias means no reply was delivered; if one was (it came between the timer and
-    // now), take it out so it never reaches a later receive.
-    if (!ctx.unalias(alias)) {
-      yield ctx.receive((m) => typeof m === 'object' && m !== null && alias.equals(m.$reply), 0, alias);
-    }
+    // An active alias means nothing came through it; if a reply did (between the timer and now),
+    // take it out so it never reaches a later receive.
+    const active = ctx.unalias(ref);
+    ctx.demonitor(ref, { flush: true });
+    if (!active) yield ctx.receive((m) => typeof m === 'object' && m !== null && ref.equals(m.$reply), 0, ref);
     throw new CallTimeoutError(server, timeoutMs);
   }
-  if ('$reply' in got) {
-    // On this thread an active monitor means no DOWN is queued; otherwise flush it.
-    if (!ctx.demonitor(mref)) ctx.demonitor(mref, { flush: true });
-    return got.value as T;
-  }
-  ctx.unalias(alias);
+  if ('$reply' in got) return got.value as T;
   throw got.reason === 'noproc' ? new NoProcError(server) : new CallExitError(server, got.reason);
 }
 

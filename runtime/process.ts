@@ -479,9 +479,14 @@ export class Process extends Mailbox implements Context {
     this.scheduler.unlink(this, pid);
   }
 
-  monitor(pid: Pid): Ref {
+  monitor(pid: Pid, options?: { alias?: MonitorAliasMode }): Ref {
     this.checkAlive();
-    return this.scheduler.monitor(this, pid);
+    const mode = options?.alias;
+    if (mode === undefined) return this.scheduler.monitor(this, pid);
+    if (mode !== 'demonitor' && mode !== 'reply_demonitor') {
+      throw new BadArgError(`monitor: expected alias 'demonitor' or 'reply_demonitor', got: ${String(mode)}`);
+    }
+    return this.scheduler.monitorAlias(this, pid, this.makeRef(), mode);
   }
 
   demonitor(ref: Ref, options?: { flush?: boolean }): boolean {
@@ -594,6 +599,9 @@ export function sendOwned(ctx: Context, dest: Pid | Ref, envelope: object): void
  * one object per monitor, not one per side. On another thread's side only its own half is used.
  */
 export class MonitorEntry {
+  /** Whether `ref` is also an alias of the watcher, and when it ends (Scheduler.monitorAlias). */
+  alias: MonitorAlias = NO_ALIAS;
+
   constructor(
     readonly ref: Ref,
     /** The monitored actor. */
@@ -601,6 +609,13 @@ export class MonitorEntry {
     readonly watcher: Pid,
   ) {}
 }
+
+/** A monitor's alias: none; ends with the monitor; ends (and ends the monitor) at the first message. */
+export const NO_ALIAS = 0;
+export const DEMONITOR = 1;
+export const REPLY_DEMONITOR = 2;
+type MonitorAlias = typeof NO_ALIAS | typeof DEMONITOR | typeof REPLY_DEMONITOR;
+export type MonitorAliasMode = 'demonitor' | 'reply_demonitor';
 
 class ProcessExtras {
   links: Map<number, Pid> | null = null;
