@@ -13,6 +13,7 @@
  * except in a generator actor, which must `yield*` it.
  */
 import { ActorSystem, BadArgError, type Context } from '../runtime/index.js';
+import { Process } from '../runtime/internal.js';
 
 /** Who is asking: an actor's context, or the system (outside code; an inbox is made per operation). */
 export type Caller = Context | ActorSystem;
@@ -24,16 +25,16 @@ export type Caller = Context | ActorSystem;
  */
 export type Steps<T> = (ctx: Context, origin: Context | ActorSystem) => Generator<unknown, T, any>;
 
-const formCache = new WeakMap<Context, string>();
-
-/** 'generator', 'async' or 'inbox': how `ctx.receive` answers (fixed for the life of an actor). */
+/** 'generator', 'async' or 'inbox': how `ctx.receive` answers (fixed once the actor's code runs). */
 export function formOf(ctx: Context): string {
-  let form = formCache.get(ctx);
-  if (form === undefined) {
-    form = ctx.info()?.kind ?? 'async';
-    formCache.set(ctx, form);
-  }
-  return form;
+  // Every context is a Process; read its kind directly (an Op is made per call: no table lookup).
+  return ctx instanceof Process ? ctx.kind : (ctx.info()?.kind ?? 'async');
+}
+
+/** True for a generator actor's context (false for the system and other forms). */
+function isGeneratorCaller(caller: Caller): boolean {
+  if (caller instanceof Process) return caller.kind === 'generator';
+  return !(caller instanceof ActorSystem) && formOf(caller) === 'generator';
 }
 
 export function isThenable(v: unknown): v is PromiseLike<unknown> {
@@ -75,7 +76,7 @@ export class Op<T> implements PromiseLike<T> {
     this.#caller = caller;
     this.#what = what;
     this.#steps = steps;
-    if (caller instanceof ActorSystem || formOf(caller) !== 'generator') {
+    if (!isGeneratorCaller(caller)) {
       queueMicrotask(() => {
         if (!this.#started) void this.promise();
       });
@@ -85,7 +86,8 @@ export class Op<T> implements PromiseLike<T> {
   /** For `yield*` in a generator actor. */
   [Symbol.iterator](): Generator<unknown, T, any> {
     const caller = this.#caller;
-    if (caller instanceof ActorSystem) {
+    // Process first: for the common caller that is one prototype step, not a whole chain.
+    if (!(caller instanceof Process) && caller instanceof ActorSystem) {
       throw new BadArgError(`${this.#what}: \`yield*\` needs an actor's context; from outside code, \`await\` it`);
     }
     this.#start();
