@@ -127,7 +127,22 @@ export function whereis(caller: Caller, server: ServerRef): Op<Pid | undefined> 
 export function call<T = any>(caller: Caller, server: ServerRef, request: unknown, timeoutMs = 5_000): Op<T> {
   checkServerRef('call', server);
   checkTimeout('call', timeoutMs);
-  return new Op(caller, 'call', (ctx) => callSteps<T>(ctx, server, request, timeoutMs));
+  return new CallOp<T>(caller, server, request, timeoutMs);
+}
+
+class CallOp<T> extends Op<T> {
+  constructor(
+    caller: Caller,
+    private readonly server: ServerRef,
+    private readonly request: unknown,
+    private readonly timeoutMs: number,
+  ) {
+    super(caller, 'call', null);
+  }
+
+  protected override steps(ctx: Context): Generator<unknown, T, any> {
+    return callSteps<T>(ctx, this.server, this.request, this.timeoutMs);
+  }
 }
 
 function checkTimeout(what: string, ms: unknown): void {
@@ -148,6 +163,8 @@ function* viaCallSteps<T>(ctx: Context, server: Via, request: unknown, timeoutMs
   if (pid === undefined) throw new NoProcError(server);
   return yield* new CallSteps<T>(ctx, pid, request, timeoutMs, server);
 }
+
+const REPLY_DEMONITOR = Object.freeze({ alias: 'reply_demonitor' } as const);
 
 const START = 0;
 const WAITING = 1;
@@ -223,7 +240,7 @@ class CallSteps<T> {
     // the reply deactivates the alias and ends the monitor, so no DOWN can follow it; a DOWN
     // deactivates the alias. The receive starts at the ref's mailbox mark, and a DOWN the monitor
     // sends at once (dead server) comes after that mark.
-    const ref = ctx.monitor(pid, { alias: 'reply_demonitor' });
+    const ref = ctx.monitor(pid, REPLY_DEMONITOR);
     this.ref = ref;
     sendCall(ctx, pid, ref, this.request);
     this.state = WAITING;

@@ -67,12 +67,13 @@ export async function drive<T>(gen: Generator<unknown, T, any>): Promise<T> {
 
 export class Op<T> implements PromiseLike<T> {
   readonly #caller: Caller;
-  readonly #steps: Steps<T>;
+  readonly #steps: Steps<T> | null;
   readonly #what: string;
   #promise: Promise<T> | undefined;
   #started = false;
 
-  constructor(caller: Caller, what: string, steps: Steps<T>) {
+  /** `steps` null: a subclass overrides `steps` (a hot operation, spared a closure per use). */
+  constructor(caller: Caller, what: string, steps: Steps<T> | null) {
     this.#caller = caller;
     this.#what = what;
     this.#steps = steps;
@@ -91,7 +92,12 @@ export class Op<T> implements PromiseLike<T> {
       throw new BadArgError(`${this.#what}: \`yield*\` needs an actor's context; from outside code, \`await\` it`);
     }
     this.#start();
-    return this.#steps(caller, caller);
+    return this.steps(caller, caller);
+  }
+
+  /** The operation's steps in `ctx`. */
+  protected steps(ctx: Context, origin: Context | ActorSystem): Generator<unknown, T, any> {
+    return this.#steps!(ctx, origin);
   }
 
   then<R1 = T, R2 = never>(
@@ -136,7 +142,7 @@ export class Op<T> implements PromiseLike<T> {
     if (caller instanceof ActorSystem) {
       const inbox = caller.inbox();
       try {
-        return await drive(this.#steps(inbox, caller));
+        return await drive(this.steps(inbox, caller));
       } finally {
         inbox.close();
       }
@@ -144,6 +150,6 @@ export class Op<T> implements PromiseLike<T> {
     if (formOf(caller) === 'generator') {
       throw new BadArgError(`${this.#what}: in a generator actor use \`yield* ${this.#what}(ctx, ...)\`, not await`);
     }
-    return drive(this.#steps(caller, caller));
+    return drive(this.steps(caller, caller));
   }
 }

@@ -626,7 +626,7 @@ export class Scheduler {
     const entry = new MonitorEntry(ref, pid, p.self);
     (p.monitors ??= new KeyTable()).set(key, entry);
     if (this.isLocal(pid)) {
-      const target = this.processes.get(pid.serial);
+      const target = (pid.local as Process | undefined) ?? this.processes.get(pid.serial);
       if (target === undefined || target === p) {
         if (target === undefined) {
           p.monitors.delete(key);
