@@ -127,22 +127,7 @@ export function whereis(caller: Caller, server: ServerRef): Op<Pid | undefined> 
 export function call<T = any>(caller: Caller, server: ServerRef, request: unknown, timeoutMs = 5_000): Op<T> {
   checkServerRef('call', server);
   checkTimeout('call', timeoutMs);
-  return new CallOp<T>(caller, server, request, timeoutMs);
-}
-
-class CallOp<T> extends Op<T> {
-  constructor(
-    caller: Caller,
-    private readonly server: ServerRef,
-    private readonly request: unknown,
-    private readonly timeoutMs: number,
-  ) {
-    super(caller, 'call', null);
-  }
-
-  protected override steps(ctx: Context): Generator<unknown, T, any> {
-    return callSteps<T>(ctx, this.server, this.request, this.timeoutMs);
-  }
+  return new CallOp<T>(caller, server, request, timeoutMs, false);
 }
 
 function checkTimeout(what: string, ms: unknown): void {
@@ -154,14 +139,14 @@ function checkTimeout(what: string, ms: unknown): void {
  * resolved through its registry).
  */
 export function callSteps<T>(ctx: Context, server: ServerRef, request: unknown, timeoutMs: number): Generator<unknown, T, any> {
-  if (server instanceof Pid || typeof server === 'string') return new CallSteps<T>(ctx, server, request, timeoutMs) as unknown as Generator<unknown, T, any>;
+  if (server instanceof Pid || typeof server === 'string') return new CallOp<T>(ctx, server, request, timeoutMs, true) as unknown as Generator<unknown, T, any>;
   return viaCallSteps<T>(ctx, server, request, timeoutMs);
 }
 
 function* viaCallSteps<T>(ctx: Context, server: Via, request: unknown, timeoutMs: number): Generator<unknown, T, any> {
   const pid = yield* whereisSteps(ctx, server);
   if (pid === undefined) throw new NoProcError(server);
-  return yield* new CallSteps<T>(ctx, pid, request, timeoutMs, server);
+  return yield* new CallOp<T>(ctx, pid, request, timeoutMs, true, server) as unknown as Generator<unknown, T, any>;
 }
 
 const REPLY_DEMONITOR = Object.freeze({ alias: 'reply_demonitor' } as const);
@@ -172,32 +157,47 @@ const FLUSHING = 2;
 const DONE = 3;
 
 /**
- * One call's steps, written out as an iterator instead of a generator function: a call is the
- * hot path of every behaviour, and a generator per call (its object, two resumptions and a result
- * object per step) measured ~10% of a same-thread call. `next` returns the iterator itself as its
- * result (`yield*` and `drive` read `done` and `value` at once), so a step allocates nothing.
+ * One call: the operation `call` returns and, in the same object, its steps, written out as an
+ * iterator instead of a generator function. A call is the hot path of every behaviour, and a
+ * generator per call (its object, two resumptions and a result object per step) measured ~10% of
+ * a same-thread call, an operation and its steps apart one more object. `next` returns the
+ * object itself as its result (`yield*` and `drive` read `done` and `value` at once), so a step
+ * allocates nothing. `callSteps` makes one that is only steps (`stepsOnly`), for `yield*`.
  *
  *   START ──monitor+alias, send, receive──▶ WAITING ──reply──▶ done (value)
  *                                             │ DOWN ──▶ throws NoProcError / CallExitError
  *                                             └ TIMEOUT ──(a reply came meanwhile: FLUSHING, take it)──▶ throws CallTimeoutError
  */
-class CallSteps<T> {
+class CallOp<T> extends Op<T> {
   done = false;
   value: unknown = undefined;
   private state = START;
   private ref: Ref | null = null;
+  /** Where the steps run: the caller's context, or the inbox an operation from outside runs in. */
+  private ctx: Context | null;
 
   constructor(
-    private readonly ctx: Context,
-    private readonly server: Pid | string,
+    caller: Caller,
+    private readonly server: ServerRef,
     private readonly request: unknown,
     private readonly timeoutMs: number,
+    private readonly stepsOnly: boolean,
     /** The name the caller used, for errors (a via name resolved to `server`). */
     private readonly name: ServerRef = server,
-  ) {}
+  ) {
+    super(caller, 'call', null, stepsOnly);
+    this.ctx = stepsOnly ? (caller as Context) : null;
+  }
 
-  [Symbol.iterator](): this {
-    return this;
+  override [Symbol.iterator](): Generator<unknown, T, any> {
+    return this.stepsOnly ? (this as unknown as Generator<unknown, T, any>) : super[Symbol.iterator]();
+  }
+
+  protected override steps(ctx: Context): Generator<unknown, T, any> {
+    const server = this.server;
+    if (!(server instanceof Pid || typeof server === 'string')) return viaCallSteps<T>(ctx, server, this.request, this.timeoutMs);
+    this.ctx = ctx;
+    return this as unknown as Generator<unknown, T, any>;
   }
 
   next(input?: unknown): IteratorResult<unknown, T> {
@@ -228,8 +228,8 @@ class CallSteps<T> {
   }
 
   private start(): IteratorResult<unknown, T> {
-    const ctx = this.ctx;
-    const server = this.server;
+    const ctx = this.ctx!;
+    const server = this.server as Pid | string; // a via name was resolved before (viaCallSteps)
     const pid = server instanceof Pid ? server : ctx.whereis(server);
     if (pid === undefined) throw new NoProcError(this.name);
     const self = ctx.self;
@@ -258,7 +258,7 @@ class CallSteps<T> {
 
   private answer(got: ReplyMessage | DownMessage | typeof TIMEOUT): IteratorResult<unknown, T> {
     if (got === TIMEOUT) {
-      const ctx = this.ctx;
+      const ctx = this.ctx!;
       const ref = this.ref!;
       // An active alias means nothing came through it; if a reply did (between the timer and
       // now), take it out so it never reaches a later receive.
@@ -278,6 +278,7 @@ class CallSteps<T> {
     this.done = true;
     this.value = value;
     this.ref = null;
+    this.ctx = null;
     return this as IteratorResult<unknown, T>;
   }
 }

@@ -72,12 +72,17 @@ export class Op<T> implements PromiseLike<T> {
   #promise: Promise<T> | undefined;
   #started = false;
 
-  /** `steps` null: a subclass overrides `steps` (a hot operation, spared a closure per use). */
-  constructor(caller: Caller, what: string, steps: Steps<T> | null) {
+  /**
+   * `steps` null: a subclass overrides `steps` (a hot operation, spared a closure per use).
+   * `stepsOnly`: the object is only a subclass's steps, for `yield*` in `caller` (it is never
+   * started as an operation: awaiting it rejects).
+   */
+  constructor(caller: Caller, what: string, steps: Steps<T> | null, stepsOnly = false) {
     this.#caller = caller;
     this.#what = what;
     this.#steps = steps;
-    if (!isGeneratorCaller(caller)) {
+    if (stepsOnly) this.#started = true;
+    else if (!isGeneratorCaller(caller)) {
       queueMicrotask(() => {
         if (!this.#started) void this.promise();
       });
