@@ -39,6 +39,7 @@ import { BadReturnValueError } from './errors.js';
 import {
   callSteps,
   isVia,
+  sendReply,
   type CallMessage,
   type From,
   type GenMessage,
@@ -253,7 +254,7 @@ function* serverLoop(ctx: Context, spec: ServerSpec, inline: GenServerCallbacks 
         r = cb.handleCall(call.req, { pid: call.pid, ref: call.ref }, state, ctx);
         if (typeof r === 'object' && r !== null && 'reply' in r && 'state' in r && !('stop' in r)) {
           // The hot path: an immediate reply, no promise, no generator.
-          ctx.send(call.ref, { $reply: call.ref, value: r.reply });
+          sendReply(ctx, call.ref, r.reply);
           state = r.state;
           continue;
         }
@@ -277,12 +278,12 @@ function* serverLoop(ctx: Context, spec: ServerSpec, inline: GenServerCallbacks 
     }
     if (isObject(r)) {
       if ('stop' in r) {
-        if (callback === 'handleCall' && 'reply' in r) sendReply(ctx, msg as CallMessage, r.reply);
+        if (callback === 'handleCall' && 'reply' in r) sendReply(ctx, (msg as CallMessage).ref, r.reply);
         return yield* terminate(ctx, cb, r.stop, 'state' in r ? r.state : state);
       }
       if ('state' in r) {
         if (callback === 'handleCall' && 'reply' in r) {
-          sendReply(ctx, msg as CallMessage, r.reply);
+          sendReply(ctx, (msg as CallMessage).ref, r.reply);
           state = r.state;
           continue;
         }
@@ -294,10 +295,6 @@ function* serverLoop(ctx: Context, spec: ServerSpec, inline: GenServerCallbacks 
     }
     return yield* terminate(ctx, cb, new BadReturnValueError(callback, r), state);
   }
-}
-
-function sendReply(ctx: Context, from: { ref: Ref }, value: unknown): void {
-  ctx.send(from.ref, { $reply: from.ref, value });
 }
 
 function isObject(v: unknown): v is Record<string, any> {

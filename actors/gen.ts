@@ -4,15 +4,20 @@
  * wire shapes of those messages.
  *
  *   caller                                   server (GenServer loop)
- *   ── alias({reply}) ── monitor(server) ──▶
- *   ── send {$gen:'call', pid, ref: alias, req} ────────────────▶ handleCall ─┐
- *   ◀── receive reply-to-alias or DOWN(monitor), timeout, since alias ◀───────┘ reply(from, value)
- *   ── demonitor (flush) ── unalias on timeout: a late reply to an inactive alias is dropped
+ *   ── ref = monitor(server, {alias: reply_demonitor}) ──▶
+ *   ── send {$gen:'call', pid, ref, req} ───────────────────────▶ handleCall ─┐
+ *   ◀── receive reply-to-ref or DOWN(ref), timeout, since ref ◀───────────────┘ reply(from, value)
+ *       (the reply ends the alias and the monitor; a DOWN ends the alias)
+ *   ── on timeout: unalias, demonitor (flush): a late reply to an inactive alias is dropped
  *
- * The alias is made before the monitor, so the receive may start at the alias's mailbox mark and
- * still see a DOWN that a dead server triggers at once.
+ * One ref serves as monitor and alias, as in OTP 25's gen:call; the receive starts at its
+ * mailbox mark and still sees a DOWN that a dead server triggers at once.
+ *
+ * On the same thread the call and reply envelopes are handed over uncopied (sendCall,
+ * sendReply): only the request and the reply value are copied.
  */
-import { BadArgError, Pid, Ref, TIMEOUT, type Context, type ExitReason } from '../runtime/index.js';
+import { ActorSystem, BadArgError, Pid, Ref, TIMEOUT, type Context, type DownMessage, type ExitReason } from '../runtime/index.js';
+import { copy, sendOwned } from '../runtime/internal.js';
 import { CallExitError, CallTimeoutError, NoProcError } from './errors.js';
 import { Op, type Caller } from './op.js';
 import { describeReason } from './reasons.js';
@@ -122,52 +127,160 @@ export function whereis(caller: Caller, server: ServerRef): Op<Pid | undefined> 
 export function call<T = any>(caller: Caller, server: ServerRef, request: unknown, timeoutMs = 5_000): Op<T> {
   checkServerRef('call', server);
   checkTimeout('call', timeoutMs);
-  return new Op(caller, 'call', (ctx) => callSteps<T>(ctx, server, request, timeoutMs));
+  return new CallOp<T>(caller, server, request, timeoutMs, false);
 }
 
 function checkTimeout(what: string, ms: unknown): void {
   if (typeof ms !== 'number' || !(ms >= 0)) throw new BadArgError(`${what}: expected a timeout of 0 or more ms, got: ${String(ms)}`);
 }
 
-/** The steps of `call` (for behaviours that compose them). */
-export function* callSteps<T>(ctx: Context, server: ServerRef, request: unknown, timeoutMs: number): Generator<unknown, T, any> {
-  let pid: Pid | undefined;
-  if (server instanceof Pid) pid = server;
-  else if (typeof server === 'string') pid = ctx.whereis(server);
-  else pid = yield* whereisSteps(ctx, server);
-  if (pid === undefined) throw new NoProcError(server);
-  if (pid.equals(ctx.self)) throw new BadArgError('call: a server cannot call itself (it would wait for its own reply forever)');
+/**
+ * The steps of `call`, for behaviours that compose them with `yield*` (a via name is first
+ * resolved through its registry).
+ */
+export function callSteps<T>(ctx: Context, server: ServerRef, request: unknown, timeoutMs: number): Generator<unknown, T, any> {
+  if (server instanceof Pid || typeof server === 'string') return new CallOp<T>(ctx, server, request, timeoutMs, true) as unknown as Generator<unknown, T, any>;
+  return viaCallSteps<T>(ctx, server, request, timeoutMs);
+}
 
-  // Alias first: the receive starts at its mailbox mark, and a DOWN the monitor sends at once
-  // (dead server) comes after that mark.
-  const alias = ctx.alias({ reply: true });
-  const mref = ctx.monitor(pid);
-  ctx.send(pid, { $gen: 'call', pid: ctx.self, ref: alias, req: request } satisfies CallMessage);
-  const got: ReplyMessage | { type: 'DOWN'; reason: ExitReason } | typeof TIMEOUT = yield ctx.receive(
-    (m) =>
-      typeof m === 'object' &&
-      m !== null &&
-      ((m.$reply !== undefined && (m.$reply === alias || alias.equals(m.$reply))) ||
-        (m.type === 'DOWN' && (m.ref === mref || mref.equals(m.ref)))),
-    timeoutMs,
-    alias,
-  );
-  if (got === TIMEOUT) {
-    ctx.demonitor(mref, { flush: true });
-    // An active alias means no reply was delivered; if one was (it came between the timer and
-    // now), take it out so it never reaches a later receive.
-    if (!ctx.unalias(alias)) {
-      yield ctx.receive((m) => typeof m === 'object' && m !== null && alias.equals(m.$reply), 0, alias);
+function* viaCallSteps<T>(ctx: Context, server: Via, request: unknown, timeoutMs: number): Generator<unknown, T, any> {
+  const pid = yield* whereisSteps(ctx, server);
+  if (pid === undefined) throw new NoProcError(server);
+  return yield* new CallOp<T>(ctx, pid, request, timeoutMs, true, server) as unknown as Generator<unknown, T, any>;
+}
+
+const REPLY_DEMONITOR = Object.freeze({ alias: 'reply_demonitor' } as const);
+
+const START = 0;
+const WAITING = 1;
+const FLUSHING = 2;
+const DONE = 3;
+
+/**
+ * One call: the operation `call` returns and, in the same object, its steps, written out as an
+ * iterator instead of a generator function. A call is the hot path of every behaviour, and a
+ * generator per call (its object, two resumptions and a result object per step) measured ~10% of
+ * a same-thread call, an operation and its steps apart one more object. `next` returns the
+ * object itself as its result (`yield*` and `drive` read `done` and `value` at once), so a step
+ * allocates nothing. `callSteps` makes one that is only steps (`stepsOnly`), for `yield*`.
+ *
+ *   START ──monitor+alias, send, receive──▶ WAITING ──reply──▶ done (value)
+ *                                             │ DOWN ──▶ throws NoProcError / CallExitError
+ *                                             └ TIMEOUT ──(a reply came meanwhile: FLUSHING, take it)──▶ throws CallTimeoutError
+ */
+class CallOp<T> extends Op<T> {
+  done = false;
+  value: unknown = undefined;
+  private state = START;
+  private ref: Ref | null = null;
+  /** Where the steps run: the caller's context, or the inbox an operation from outside runs in. */
+  private ctx: Context | null;
+
+  constructor(
+    caller: Caller,
+    private readonly server: ServerRef,
+    private readonly request: unknown,
+    private readonly timeoutMs: number,
+    private readonly stepsOnly: boolean,
+    /** The name the caller used, for errors (a via name resolved to `server`). */
+    private readonly name: ServerRef = server,
+  ) {
+    super(caller, 'call', null, stepsOnly);
+    this.ctx = stepsOnly ? (caller as Context) : null;
+  }
+
+  override [Symbol.iterator](): Generator<unknown, T, any> {
+    return this.stepsOnly ? (this as unknown as Generator<unknown, T, any>) : super[Symbol.iterator]();
+  }
+
+  protected override steps(ctx: Context): Generator<unknown, T, any> {
+    const server = this.server;
+    if (!(server instanceof Pid || typeof server === 'string')) return viaCallSteps<T>(ctx, server, this.request, this.timeoutMs);
+    this.ctx = ctx;
+    return this as unknown as Generator<unknown, T, any>;
+  }
+
+  next(input?: unknown): IteratorResult<unknown, T> {
+    try {
+      switch (this.state) {
+        case START:
+          return this.start();
+        case WAITING:
+          return this.answer(input as ReplyMessage | DownMessage | typeof TIMEOUT);
+        case FLUSHING:
+          throw new CallTimeoutError(this.name, this.timeoutMs);
+        default:
+          return { done: true, value: undefined as T };
+      }
+    } catch (e) {
+      this.finish(undefined);
+      throw e;
     }
-    throw new CallTimeoutError(server, timeoutMs);
   }
-  if ('$reply' in got) {
-    // On this thread an active monitor means no DOWN is queued; otherwise flush it.
-    if (!ctx.demonitor(mref)) ctx.demonitor(mref, { flush: true });
-    return got.value as T;
+
+  throw(e: unknown): IteratorResult<unknown, T> {
+    this.finish(undefined);
+    throw e;
   }
-  ctx.unalias(alias);
-  throw got.reason === 'noproc' ? new NoProcError(server) : new CallExitError(server, got.reason);
+
+  return(value: T): IteratorResult<unknown, T> {
+    return this.finish(value);
+  }
+
+  private start(): IteratorResult<unknown, T> {
+    const ctx = this.ctx!;
+    const server = this.server as Pid | string; // a via name was resolved before (viaCallSteps)
+    const pid = server instanceof Pid ? server : ctx.whereis(server);
+    if (pid === undefined) throw new NoProcError(this.name);
+    const self = ctx.self;
+    if (pid.serial === self.serial && pid.equals(self)) {
+      throw new BadArgError('call: a server cannot call itself (it would wait for its own reply forever)');
+    }
+    // One ref is the monitor and the reply alias (Erlang's monitor with {alias, reply_demonitor}):
+    // the reply deactivates the alias and ends the monitor, so no DOWN can follow it; a DOWN
+    // deactivates the alias. The receive starts at the ref's mailbox mark, and a DOWN the monitor
+    // sends at once (dead server) comes after that mark.
+    const ref = ctx.monitor(pid, REPLY_DEMONITOR);
+    this.ref = ref;
+    sendCall(ctx, pid, ref, this.request);
+    this.state = WAITING;
+    this.value = ctx.receive(
+      (m) =>
+        typeof m === 'object' &&
+        m !== null &&
+        ((m.$reply !== undefined && (m.$reply === ref || ref.equals(m.$reply))) ||
+          (m.type === 'DOWN' && (m.ref === ref || ref.equals(m.ref)))),
+      this.timeoutMs,
+      ref,
+    );
+    return this as IteratorResult<unknown, T>;
+  }
+
+  private answer(got: ReplyMessage | DownMessage | typeof TIMEOUT): IteratorResult<unknown, T> {
+    if (got === TIMEOUT) {
+      const ctx = this.ctx!;
+      const ref = this.ref!;
+      // An active alias means nothing came through it; if a reply did (between the timer and
+      // now), take it out so it never reaches a later receive.
+      const active = ctx.unalias(ref);
+      ctx.demonitor(ref, { flush: true });
+      if (active) throw new CallTimeoutError(this.name, this.timeoutMs);
+      this.state = FLUSHING;
+      this.value = ctx.receive((m) => typeof m === 'object' && m !== null && ref.equals(m.$reply), 0, ref);
+      return this as IteratorResult<unknown, T>;
+    }
+    if ('$reply' in got) return this.finish(got.value as T);
+    throw got.reason === 'noproc' ? new NoProcError(this.name) : new CallExitError(this.name, got.reason);
+  }
+
+  private finish(value: T | undefined): IteratorResult<unknown, T> {
+    this.state = DONE;
+    this.done = true;
+    this.value = value;
+    this.ref = null;
+    this.ctx = null;
+    return this as IteratorResult<unknown, T>;
+  }
 }
 
 /**
@@ -220,7 +333,31 @@ export function reply(caller: Caller, from: From, value: unknown): void {
   if (typeof from !== 'object' || from === null || !(from.ref instanceof Ref)) {
     throw new BadArgError(`reply: expected the \`from\` of a call, got: ${describeReason(from)}`);
   }
-  caller.send(from.ref, { $reply: from.ref, value } satisfies ReplyMessage);
+  if (caller instanceof ActorSystem) caller.send(from.ref, { $reply: from.ref, value } satisfies ReplyMessage);
+  else sendReply(caller, from.ref, value);
+}
+
+/**
+ * Sends a call envelope. On this thread only the request is copied and the envelope, made here
+ * for this send, is handed over as it is (sendOwned); to another thread it is encoded whole.
+ */
+export function sendCall(ctx: Context, server: Pid, alias: Ref, request: unknown): void {
+  const self = ctx.self;
+  if (server.scheduler === self.scheduler && server.node === self.node) {
+    sendOwned(ctx, server, { $gen: 'call', pid: self, ref: alias, req: copy(request) } satisfies CallMessage);
+  } else {
+    ctx.send(server, { $gen: 'call', pid: self, ref: alias, req: request } satisfies CallMessage);
+  }
+}
+
+/** Sends a reply envelope to a caller's alias, as sendCall does a call. */
+export function sendReply(ctx: Context, alias: Ref, value: unknown): void {
+  const self = ctx.self;
+  if (alias.scheduler === self.scheduler && alias.node === self.node) {
+    sendOwned(ctx, alias, { $reply: alias, value: copy(value) } satisfies ReplyMessage);
+  } else {
+    ctx.send(alias, { $reply: alias, value } satisfies ReplyMessage);
+  }
 }
 
 /**

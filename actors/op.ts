@@ -13,6 +13,7 @@
  * except in a generator actor, which must `yield*` it.
  */
 import { ActorSystem, BadArgError, type Context } from '../runtime/index.js';
+import { Process } from '../runtime/internal.js';
 
 /** Who is asking: an actor's context, or the system (outside code; an inbox is made per operation). */
 export type Caller = Context | ActorSystem;
@@ -24,16 +25,16 @@ export type Caller = Context | ActorSystem;
  */
 export type Steps<T> = (ctx: Context, origin: Context | ActorSystem) => Generator<unknown, T, any>;
 
-const formCache = new WeakMap<Context, string>();
-
-/** 'generator', 'async' or 'inbox': how `ctx.receive` answers (fixed for the life of an actor). */
+/** 'generator', 'async' or 'inbox': how `ctx.receive` answers (fixed once the actor's code runs). */
 export function formOf(ctx: Context): string {
-  let form = formCache.get(ctx);
-  if (form === undefined) {
-    form = ctx.info()?.kind ?? 'async';
-    formCache.set(ctx, form);
-  }
-  return form;
+  // Every context is a Process; read its kind directly (an Op is made per call: no table lookup).
+  return ctx instanceof Process ? ctx.kind : (ctx.info()?.kind ?? 'async');
+}
+
+/** True for a generator actor's context (false for the system and other forms). */
+function isGeneratorCaller(caller: Caller): boolean {
+  if (caller instanceof Process) return caller.kind === 'generator';
+  return !(caller instanceof ActorSystem) && formOf(caller) === 'generator';
 }
 
 export function isThenable(v: unknown): v is PromiseLike<unknown> {
@@ -66,16 +67,22 @@ export async function drive<T>(gen: Generator<unknown, T, any>): Promise<T> {
 
 export class Op<T> implements PromiseLike<T> {
   readonly #caller: Caller;
-  readonly #steps: Steps<T>;
+  readonly #steps: Steps<T> | null;
   readonly #what: string;
   #promise: Promise<T> | undefined;
   #started = false;
 
-  constructor(caller: Caller, what: string, steps: Steps<T>) {
+  /**
+   * `steps` null: a subclass overrides `steps` (a hot operation, spared a closure per use).
+   * `stepsOnly`: the object is only a subclass's steps, for `yield*` in `caller` (it is never
+   * started as an operation: awaiting it rejects).
+   */
+  constructor(caller: Caller, what: string, steps: Steps<T> | null, stepsOnly = false) {
     this.#caller = caller;
     this.#what = what;
     this.#steps = steps;
-    if (caller instanceof ActorSystem || formOf(caller) !== 'generator') {
+    if (stepsOnly) this.#started = true;
+    else if (!isGeneratorCaller(caller)) {
       queueMicrotask(() => {
         if (!this.#started) void this.promise();
       });
@@ -85,11 +92,17 @@ export class Op<T> implements PromiseLike<T> {
   /** For `yield*` in a generator actor. */
   [Symbol.iterator](): Generator<unknown, T, any> {
     const caller = this.#caller;
-    if (caller instanceof ActorSystem) {
+    // Process first: for the common caller that is one prototype step, not a whole chain.
+    if (!(caller instanceof Process) && caller instanceof ActorSystem) {
       throw new BadArgError(`${this.#what}: \`yield*\` needs an actor's context; from outside code, \`await\` it`);
     }
     this.#start();
-    return this.#steps(caller, caller);
+    return this.steps(caller, caller);
+  }
+
+  /** The operation's steps in `ctx`. */
+  protected steps(ctx: Context, origin: Context | ActorSystem): Generator<unknown, T, any> {
+    return this.#steps!(ctx, origin);
   }
 
   then<R1 = T, R2 = never>(
@@ -134,7 +147,7 @@ export class Op<T> implements PromiseLike<T> {
     if (caller instanceof ActorSystem) {
       const inbox = caller.inbox();
       try {
-        return await drive(this.#steps(inbox, caller));
+        return await drive(this.steps(inbox, caller));
       } finally {
         inbox.close();
       }
@@ -142,6 +155,6 @@ export class Op<T> implements PromiseLike<T> {
     if (formOf(caller) === 'generator') {
       throw new BadArgError(`${this.#what}: in a generator actor use \`yield* ${this.#what}(ctx, ...)\`, not await`);
     }
-    return drive(this.#steps(caller, caller));
+    return drive(this.steps(caller, caller));
   }
 }

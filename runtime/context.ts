@@ -70,8 +70,14 @@ export interface BaseContext {
   /** Links to `pid` (bidirectional). A dead `pid` sends this actor an exit signal `noproc` at once. */
   link(pid: Pid): void;
   unlink(pid: Pid): void;
-  /** Monitors `pid`: exactly one DOWN message when it exits (at once, `noproc`, if it already has). */
-  monitor(pid: Pid): Ref;
+  /**
+   * Monitors `pid`: exactly one DOWN message when it exits (at once, `noproc`, if it already has).
+   * With `alias` (Erlang's `monitor(process, Pid, [{alias, Mode}])`), the ref is also an alias of
+   * this actor (see `alias`), active until the monitor ends (demonitor or DOWN); with
+   * `'reply_demonitor'` the first message through it also ends the monitor, so a request whose
+   * reply came needs no demonitor. Marks the mailbox like `makeRef`.
+   */
+  monitor(pid: Pid, options?: { alias?: 'demonitor' | 'reply_demonitor' }): Ref;
   /** Removes a monitor; with `flush`, also removes its DOWN message if one arrived. True if it was active. */
   demonitor(ref: Ref, options?: { flush?: boolean }): boolean;
   /** Turns exit trapping on or off; returns the previous setting. */

@@ -3,7 +3,7 @@ export { Mailbox, NO_MESSAGE } from './mailbox.js';
 export type { MailboxMark } from './mailbox.js';
 export { Scheduler, NO_TRANSPORT, pidKey } from './scheduler.js';
 export type { Transport, SchedulerOptions } from './scheduler.js';
-export { Process, Status } from './process.js';
+export { Process, Status, sendOwned } from './process.js';
 export { schedulerOf, threadsOf } from './system.js';
 export { lookupDefinition, actorKind } from './actor.js';
 export { copy, encode, decode } from './codec.js';

@@ -16,6 +16,13 @@
  * The Node timer is ref'd only while a live entry exists, as the per-receive timers were: a
  * pending receive timeout keeps the process alive, an answered one does not.
  *
+ * Entries are added lazily: `add` only notes (waiter, ms), and a microtask queued for the first
+ * note of a turn reads the clock once and moves the notes still live into the heap. A call
+ * answered in the same run of the scheduler (same thread: nearly every one) then costs no clock
+ * read and no heap entry at all. The deadline counts from that microtask, after the current
+ * drain slice, so a timeout may fire up to one slice late (never early), like any Node timer
+ * behind busy code.
+ *
  * Trade-off: a stale entry still references its waiter, so an actor that exited while waiting
  * with a timeout stays reachable until its entry reaches the top (its deadline) or a rebuild
  * drops it; a cleared Node timer let it go at once.
@@ -45,25 +52,54 @@ export class ReceiveTimers {
   private timer: ReturnType<typeof setTimeout> | null = null;
   /** The deadline `timer` was armed for. */
   private armedFor = Infinity;
+  // Notes of `add` not yet in the heap (see above), `notes` long; seqs above `heapSeq` are notes.
+  private noteWaiters: (TimeoutWaiter | undefined)[] = [];
+  private noteSeqs: number[] = [];
+  private noteMs: number[] = [];
+  private notes = 0;
+  private heapSeq = 0;
 
   /** Times `waiter` out after `ms` (> 0, finite) unless cancelled; returns the seq it must keep in `receiveTimer`. */
   add(waiter: TimeoutWaiter, ms: number): number {
     const seq = ++this.seq;
-    const deadline = performance.now() + ms;
-    this.push(deadline, seq, waiter);
-    this.live++;
-    if (deadline < this.armedFor) this.arm(deadline);
-    else if (this.live === 1) this.timer?.ref();
+    const i = this.notes++;
+    this.noteWaiters[i] = waiter;
+    this.noteSeqs[i] = seq;
+    this.noteMs[i] = ms;
+    if (i === 0) queueMicrotask(this.flushNotes);
     return seq;
   }
 
   /** The waiter got its message (or exited): its pending timeout will not fire. */
   cancel(waiter: TimeoutWaiter): void {
+    if (waiter.receiveTimer > this.heapSeq) {
+      waiter.receiveTimer = 0; // a note: flushNotes skips it
+      return;
+    }
     waiter.receiveTimer = 0; // its entry is now stale
     this.stale++;
     if (--this.live === 0) this.timer?.unref();
     if (this.stale > REBUILD_STALE && this.stale > this.live) this.rebuild();
   }
+
+  /** Moves the notes whose waiters still wait into the heap, with deadlines from now. */
+  private readonly flushNotes = (): void => {
+    const n = this.notes;
+    const now = performance.now();
+    for (let i = 0; i < n; i++) {
+      const waiter = this.noteWaiters[i]!;
+      const seq = this.noteSeqs[i]!;
+      this.noteWaiters[i] = undefined;
+      if (waiter.receiveTimer !== seq) continue; // answered (or waiting again: a later note)
+      const deadline = now + this.noteMs[i]!;
+      this.push(deadline, seq, waiter);
+      this.live++;
+      if (deadline < this.armedFor) this.arm(deadline);
+      else if (this.live === 1) this.timer?.ref();
+    }
+    this.notes = 0;
+    this.heapSeq = this.seq;
+  };
 
   private readonly fire = (): void => {
     this.timer = null;

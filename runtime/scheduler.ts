@@ -20,7 +20,7 @@ import { BadArgError } from './errors.js';
 import { KeyTable } from './key-table.js';
 import { Offloader } from './offload.js';
 import { Pid, Ref } from './pid.js';
-import { MonitorEntry, Process, Status } from './process.js';
+import { DEMONITOR, MonitorEntry, NO_ALIAS, Process, REPLY_DEMONITOR, Status, type MonitorAliasMode } from './process.js';
 import { ReceiveTimers } from './receive-timers.js';
 import { binaryEpoch } from './shared-binary.js';
 import { isDownMessage, type DownMessage, type ExitMessage, type ExitReason } from './signals.js';
@@ -174,7 +174,8 @@ export class Scheduler {
   private readonly allocateSerial: () => number;
   private readonly reserveRefs: () => number;
   /** Active aliases: ref key → owner (whose own table says whether the first message deactivates it). */
-  private readonly aliasTable = new KeyTable<Process>(16);
+  /** Active aliases: the owner, or for a monitor's alias (`monitorAlias`) the monitor. */
+  private readonly aliasTable = new KeyTable<Process | MonitorEntry>(16);
   private readonly timers = new Map<number, TimerEntry>();
   /** Timeouts of waiting receives (one Node timer for all; see receive-timers.ts). */
   readonly receiveTimers = new ReceiveTimers();
@@ -373,7 +374,9 @@ export class Scheduler {
       p.timers = null;
     }
     if (p.monitors !== null) {
-      for (const { ref, pid } of p.monitors.values()) {
+      for (const entry of p.monitors.values()) {
+        const { ref, pid } = entry;
+        if (entry.alias !== NO_ALIAS) this.aliasTable.delete(pidKey(ref));
         const target = this.local(pid);
         if (target) target.monitoredBy?.delete(pidKey(ref));
         else this.transport.demonitor(p.self, pid, ref);
@@ -381,11 +384,13 @@ export class Scheduler {
       p.monitors = null;
     }
     if (p.monitoredBy !== null) {
-      for (const { ref, watcher } of p.monitoredBy.values()) {
+      for (const entry of p.monitoredBy.values()) {
+        const { ref, watcher } = entry;
         const down: DownMessage = { type: 'DOWN', ref, pid: p.self, reason };
         const w = this.local(watcher);
         if (w) {
           w.monitors?.delete(pidKey(ref));
+          if (entry.alias !== NO_ALIAS) this.aliasTable.delete(pidKey(ref));
           w.deliver(down);
         } else {
           this.transport.down(watcher, down);
@@ -462,6 +467,7 @@ export class Scheduler {
     const key = pidKey(alias);
     const owner = this.aliasTable.get(key);
     if (owner === undefined) return false; // inactive alias: dropped, as in Erlang
+    if (owner instanceof MonitorEntry) return this.deliverToMonitorAlias(key, owner, message);
     if (owner.aliases!.get(key) === true) {
       this.aliasTable.delete(key);
       owner.aliases!.delete(key);
@@ -479,9 +485,49 @@ export class Scheduler {
   removeAlias(p: Process, ref: Ref): boolean {
     if (!(ref instanceof Ref)) return false;
     const key = pidKey(ref);
-    if (this.aliasTable.get(key) !== p) return false;
+    const owner = this.aliasTable.get(key);
+    if (owner instanceof MonitorEntry) {
+      // A monitor's alias: deactivated, the monitor stays (Erlang's unalias/1).
+      if (owner.watcher !== p.self) return false;
+      this.aliasTable.delete(key);
+      owner.alias = NO_ALIAS;
+      return true;
+    }
+    if (owner !== p) return false;
     this.aliasTable.delete(key);
     p.aliases?.delete(key);
+    return true;
+  }
+
+  /**
+   * Erlang's `monitor(process, Pid, [{alias, Mode}])`: one ref that is both a monitor of `pid` and
+   * an alias of `p`, deactivated when the monitor ends (demonitor, DOWN, either side's exit); with
+   * `reply_demonitor`, the first message through the alias also removes the monitor. A call needs
+   * one ref, one monitor record and no demonitor instead of an alias and a monitor apart (see
+   * actors/gen.ts). `ref` is made by the caller (Process.makeRef marks the mailbox).
+   */
+  monitorAlias(p: Process, pid: Pid, ref: Ref, mode: MonitorAliasMode): Ref {
+    const entry = this.addMonitor(p, pid, ref);
+    if (entry !== undefined) {
+      entry.alias = mode === 'reply_demonitor' ? REPLY_DEMONITOR : DEMONITOR;
+      this.aliasTable.set(pidKey(ref), entry);
+    }
+    return ref;
+  }
+
+  /** A message to a monitor's alias (see monitorAlias). */
+  private deliverToMonitorAlias(key: number, entry: MonitorEntry, message: unknown): boolean {
+    const owner = entry.watcher.local as Process | undefined;
+    if (owner === undefined) return false; // cannot happen: the owner's exit removed the alias
+    if (entry.alias === REPLY_DEMONITOR) {
+      this.aliasTable.delete(key);
+      entry.alias = NO_ALIAS;
+      owner.monitors!.delete(key);
+      const target = entry.pid.local as Process | undefined;
+      if (target !== undefined) target.monitoredBy?.delete(key);
+      else if (!this.isLocal(entry.pid)) this.transport.demonitor(owner.self, entry.pid, entry.ref);
+    }
+    owner.deliver(message);
     return true;
   }
 
@@ -568,25 +614,32 @@ export class Scheduler {
   }
 
   monitor(p: Process, pid: Pid): Ref {
-    if (!(pid instanceof Pid)) throw new BadArgError(`monitor: expected a pid, got: ${describeValue(pid)}`);
     const ref = this.makeRef();
+    this.addMonitor(p, pid, ref);
+    return ref;
+  }
+
+  /** Adds a monitor under `ref`; undefined when `pid` is already dead (the DOWN is sent). */
+  private addMonitor(p: Process, pid: Pid, ref: Ref): MonitorEntry | undefined {
+    if (!(pid instanceof Pid)) throw new BadArgError(`monitor: expected a pid, got: ${describeValue(pid)}`);
     const key = pidKey(ref);
     const entry = new MonitorEntry(ref, pid, p.self);
     (p.monitors ??= new KeyTable()).set(key, entry);
     if (this.isLocal(pid)) {
-      const target = this.processes.get(pid.serial);
+      const target = (pid.local as Process | undefined) ?? this.processes.get(pid.serial);
       if (target === undefined || target === p) {
         if (target === undefined) {
           p.monitors.delete(key);
           p.deliver({ type: 'DOWN', ref, pid, reason: 'noproc' } satisfies DownMessage);
+          return undefined;
         }
-        return ref; // monitoring oneself never fires, as in Erlang
+        return entry; // monitoring oneself never fires, as in Erlang
       }
       (target.monitoredBy ??= new KeyTable()).set(key, entry);
     } else {
       this.transport.monitor(p.self, pid, ref);
     }
-    return ref;
+    return entry;
   }
 
   /** Remote side of a monitor: `watcher` (elsewhere) monitors `target` (here). */
@@ -602,6 +655,7 @@ export class Scheduler {
     const entry = p.monitors?.get(key);
     if (entry) {
       p.monitors!.delete(key);
+      if (entry.alias !== NO_ALIAS) this.aliasTable.delete(key);
       const target = this.local(entry.pid);
       if (target) target.monitoredBy?.delete(key);
       else if (!this.isLocal(entry.pid)) this.transport.demonitor(p.self, entry.pid, ref);
@@ -615,8 +669,10 @@ export class Scheduler {
     const w = this.local(watcher);
     if (w === undefined) return;
     const key = pidKey(down.ref);
-    if (w.monitors?.has(key) !== true) return; // demonitored meanwhile: no DOWN, as in Erlang
-    w.monitors.delete(key);
+    const entry = w.monitors?.get(key);
+    if (entry === undefined) return; // demonitored meanwhile: no DOWN, as in Erlang
+    w.monitors!.delete(key);
+    if (entry.alias !== NO_ALIAS) this.aliasTable.delete(key);
     w.deliver(down);
   }
 
@@ -722,9 +778,11 @@ export class Scheduler {
         }
       }
       if (p.monitors !== null) {
-        for (const [key, { ref, pid }] of p.monitors.entries()) {
+        for (const [key, entry] of p.monitors.entries()) {
+          const { ref, pid } = entry;
           if (pid.scheduler !== id || this.isLocal(pid)) continue;
           p.monitors.delete(key);
+          if (entry.alias !== NO_ALIAS) this.aliasTable.delete(key);
           p.deliver({ type: 'DOWN', ref, pid, reason } satisfies DownMessage);
         }
       }

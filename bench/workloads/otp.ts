@@ -47,7 +47,7 @@ async function callers(system: ActorSystem, me: Inbox, server: Pid, clients: num
 
 export const R7: Workload = {
   id: 'R7',
-  title: 'GenServer call round trips (generator caller, yield* GenServer.call, 5 s timeout armed per call)',
+  title: 'GenServer call round trips (generator caller, yield* GenServer.call, 5 s timeout per call, armed only if the reply is not in by the end of the turn)',
   async run() {
     const rows: ResultRow[] = [];
     await withSystem(0, async (system, me) => {

@@ -28,6 +28,7 @@ export interface WorkerArgs {
 
 export type WorkerCall =
   | 'ping'
+  | 'monitoredBy'
   | 'crash'
   | { exit: ExitReason }
   | { stop: ExitReason }
@@ -53,6 +54,7 @@ export const Worker = GenServer.define(import.meta.url, 'Worker', {
   handleCall(req: WorkerCall, from: From, state: WorkerArgs & { deferred: From[] }, ctx: Context) {
     if (req === 'ping') return { reply: 'pong', state };
     if (req === 'self') return { reply: ctx.self, state };
+    if (req === 'monitoredBy') return { reply: ctx.info()!.monitoredBy.length, state };
     if (req === 'crash') throw new Error(`${state.id} crashed on request`);
     if (req === 'bad') return { whatever: true } as never;
     if (req === 'defer') return { noreply: true, state: { ...state, deferred: [...state.deferred, from] } };

@@ -117,6 +117,32 @@ describe('GenServer - call', () => {
     expect(await flush(me)).toEqual([]);
   });
 
+  it('copy on send - the request and the reply are copies on the same thread too', async () => {
+    // Same-thread calls hand their envelopes over uncopied (sendOwned) and copy only the payload.
+    type Box = { items: number[] };
+    const r = await GenServer.start(system, {
+      init: () => ({ ok: true, state: { items: [] } as Box }),
+      handleCall(req: { keep?: Box; get?: true }, _from: From, state: Box) {
+        if (req.keep) {
+          state.items.push(...req.keep.items);
+          req.keep.items.push(-1); // the caller must not see this
+          return { reply: state, state };
+        }
+        return { reply: state.items.slice(), state };
+      },
+    });
+    expect(r.ok).toBe(true);
+    const pid = (r as { pid: Pid }).pid;
+    const sent: Box = { items: [1, 2] };
+    const got: Box = await GenServer.call(me, pid, { keep: sent });
+    expect(sent.items).toEqual([1, 2]);
+    expect(got.items).toEqual([1, 2]);
+    sent.items.push(3); // the server's state must not see this…
+    got.items.push(4); // …nor this
+    expect(await GenServer.call(me, pid, { get: true })).toEqual([1, 2]);
+    await expect(GenServer.call(me, pid, { keep: { items: [() => 1] } })).rejects.toThrow(/function/);
+  });
+
   it('timeout - rejects with CallTimeoutError and the late reply never reaches the mailbox', async () => {
     const server = await startWorker();
     await expect(GenServer.call(me, server, { sleep: 30 }, 5)).rejects.toBeInstanceOf(CallTimeoutError);

@@ -52,6 +52,19 @@ describe.each([1, 2])('GenServer across threads (server on scheduler %i)', (sche
     await GenServer.stop(me, `counter-${scheduler}`);
   });
 
+  it('call - the reply ends the call\'s monitor on both threads: no DOWN follows the server\'s exit', async () => {
+    const server = await worker(scheduler);
+    expect(await GenServer.call(me, server, 'ping')).toBe('pong');
+    expect(me.info()!.monitors).toEqual([]);
+    // The server's side of that monitor was removed too (the demonitor went ahead of this call,
+    // whose own monitor is the one left).
+    expect(await GenServer.call(me, server, 'monitoredBy')).toBe(1);
+    const exited = exitOf(server);
+    system.exit(server, 'kill');
+    expect(await exited).toBe('killed');
+    expect(await flush(me)).toEqual([]);
+  });
+
   it('timeout - no late reply reaches the caller', async () => {
     const server = await worker(scheduler);
     await expect(GenServer.call(me, server, { sleep: 30 }, 5)).rejects.toBeInstanceOf(CallTimeoutError);

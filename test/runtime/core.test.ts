@@ -483,6 +483,71 @@ describe('aliases', () => {
     expect(await flush(me)).toEqual(['first']);
   });
 
+  it('monitor alias - reply_demonitor: the first message ends the alias and the monitor', async () => {
+    const target = system.spawn(Idle);
+    const ref = me.monitor(target, { alias: 'reply_demonitor' });
+    expect(me.info()!.monitors.map((m) => m.ref)).toEqual([ref]);
+    const replier = system.spawn(async (ctx, to: typeof ref) => {
+      ctx.send(to, 'first');
+      ctx.send(to, 'second');
+    }, ref);
+    await system.join(replier);
+    expect(await flush(me)).toEqual(['first']);
+    expect(me.info()!.monitors).toEqual([]);
+    expect(system.info(target)!.monitoredBy).toEqual([]);
+    expect(me.demonitor(ref)).toBe(false);
+    system.exit(target, 'kill');
+    await system.join(target);
+    await refuteReceive(me); // no DOWN: the monitor ended with the reply
+  });
+
+  it('monitor alias - demonitor: messages arrive until demonitor, then are dropped', async () => {
+    const target = system.spawn(Idle);
+    const ref = me.monitor(target, { alias: 'demonitor' });
+    system.send(ref, 1);
+    system.send(ref, 2);
+    expect(await flush(me)).toEqual([1, 2]);
+    expect(me.demonitor(ref)).toBe(true);
+    system.send(ref, 3);
+    await refuteReceive(me);
+    expect(system.info(target)!.monitoredBy).toEqual([]);
+  });
+
+  it('monitor alias - a DOWN ends the alias (a dead target too); unalias keeps the monitor', async () => {
+    const target = system.spawn(Idle);
+    const ref = me.monitor(target, { alias: 'reply_demonitor' });
+    system.exit(target, 'kill');
+    const down = await assertReceive(me, isDownMessage);
+    expect(down.ref).toBe(ref);
+    expect(down.reason).toBe('killed');
+    system.send(ref, 'after DOWN');
+    await refuteReceive(me);
+    expect(me.unalias(ref)).toBe(false);
+
+    const dead = me.monitor(target, { alias: 'demonitor' });
+    expect((await assertReceive(me, isDownMessage)).reason).toBe('noproc');
+    system.send(dead, 'to a dead target');
+    await refuteReceive(me);
+
+    const other = system.spawn(Idle);
+    const kept = me.monitor(other, { alias: 'demonitor' });
+    expect(me.unalias(kept)).toBe(true);
+    system.send(kept, 'after unalias');
+    await refuteReceive(me);
+    system.exit(other, 'kill');
+    expect((await assertReceive(me, isDownMessage)).ref).toBe(kept);
+    expect(() => me.monitor(other, { alias: 'bogus' as 'demonitor' })).toThrow(BadArgError);
+  });
+
+  it('monitor alias - the watcher exiting ends its monitors and their aliases', async () => {
+    const target = system.spawn(Idle);
+    const other = system.inbox();
+    const ref = other.monitor(target, { alias: 'reply_demonitor' });
+    other.close();
+    expect(system.info(target)!.monitoredBy).toEqual([]);
+    expect(() => system.send(ref, 'x')).not.toThrow();
+  });
+
   it('aliases - are removed when their actor exits', async () => {
     const other = system.inbox();
     const alias = other.alias();

@@ -76,6 +76,32 @@ describe('receive timers', () => {
     timers.cancel(w);
   });
 
+  it('receive timers - a wait answered in the turn it began never fires; one left waiting does', async () => {
+    // Both are only noted until the turn ends (no clock read, no heap entry): the note of the
+    // answered one must be dropped, the other must become a timer.
+    const timers = new ReceiveTimers();
+    const fired: string[] = [];
+    let done!: () => void;
+    const finished = new Promise<void>((r) => (done = r));
+    const answered = waiter('answered', fired);
+    const left = waiter('left', fired, done);
+    wait(timers, answered, 5);
+    wait(timers, left, 20);
+    timers.cancel(answered);
+    expect(answered.receiveTimer).toBe(0);
+    await finished;
+    await new Promise((r) => setTimeout(r, 10));
+    expect(fired).toEqual(['left']);
+    // Noted in a later turn, after the first notes went to the heap: cancelled like a heap entry.
+    const again = waiter('again', fired);
+    wait(timers, again, 5);
+    await Promise.resolve();
+    await Promise.resolve();
+    timers.cancel(again);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(fired).toEqual(['left']);
+  });
+
   it('receive timers - answered timeouts do not keep the process alive', async () => {
     // Calls and receives with 60 s timeouts, all answered: the process must exit by itself long
     // before (execFile kills it at 20 s, failing the test).
