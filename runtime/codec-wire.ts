@@ -428,3 +428,351 @@ function propertiesToWire(o: object, nullProto: boolean): unknown {
   for (const key of keys) items.push(toWire(key), toWire(record[key]));
   return new ObjectWire(items);
 }
+
+// ---- plain data written straight into a frame batch (the ring transport's message body) ----
+//
+// Most messages are plain data: objects, arrays, strings, numbers, booleans, null, undefined,
+// pids and refs. msgpackr spends more on each of them (a Buffer per encode, a validating scan,
+// a general decoder) than the copy itself costs, so `writeMessage` writes them in a small
+// format of our own, straight into the destination's batch; anything else (a Map, a Date, a
+// typed array, an Error, a shared binary, a bigint, an unsendable value, nesting deeper than
+// PLAIN_DEPTH) makes it start again and write the whole message as one msgpackr value, with
+// every rule above. Strings go as their UTF-16 code units (one byte each when all are below
+// 0x80), so lone surrogates need no special case; numbers as int32 or float64 (-0 and NaN
+// survive). The receiver's `readMessage` tells the two apart by the first byte.
+
+const P_UNDEFINED = 0;
+const P_NULL = 1;
+const P_FALSE = 2;
+const P_TRUE = 3;
+const P_INT32 = 4;
+const P_FLOAT64 = 5;
+const P_ASCII8 = 6; // u8 length, then one byte per code unit (all < 0x80)
+const P_ASCII32 = 7; // u32 length, then one byte per code unit
+const P_UTF16 = 8; // u32 length, then two bytes per code unit
+const P_OBJECT = 9; // u32 key count, then key (a string, as above), value, key, value, …
+const P_ARRAY = 10; // u32 length, then the elements
+const P_PID = 11; // node, scheduler, serial: three float64
+const P_REF = 12;
+/** The whole message follows as msgpackr bytes (encodeFrame([], message)): the general path. */
+const P_PACKED = 13;
+/** The first byte of a message `writeMessage` sent whole through msgpackr. */
+export const PACKED_MESSAGE = P_PACKED;
+
+/** Deeper plain data goes the general way (which also finds cycles and explains refusals). */
+const PLAIN_DEPTH = 64;
+/** Thrown by the plain writer on anything it does not carry; never escapes this module. */
+const NOT_PLAIN: unique symbol = Symbol('not plain');
+
+/** A growable byte buffer frames are written into (the ring transport keeps one per destination). */
+export class WireWriter {
+  bytes: Uint8Array;
+  view: DataView;
+  /** Bytes written so far (set it back to undo a partial write). */
+  length = 0;
+
+  constructor(initialBytes = 4096) {
+    this.bytes = new Uint8Array(initialBytes);
+    this.view = new DataView(this.bytes.buffer);
+  }
+
+  /** Claims `n` more bytes and returns where they start. */
+  reserve(n: number): number {
+    const at = this.length;
+    const end = at + n;
+    if (end > this.bytes.length) this.grow(end);
+    this.length = end;
+    return at;
+  }
+
+  /** Appends `bytes` as they are. */
+  append(bytes: Uint8Array): void {
+    const at = this.reserve(bytes.length);
+    this.bytes.set(bytes, at);
+  }
+
+  /** Empties the writer; drops a buffer grown past `keepBytes` (one huge message must not pin it). */
+  reset(keepBytes: number): void {
+    this.length = 0;
+    if (this.bytes.length > keepBytes) {
+      this.bytes = new Uint8Array(keepBytes);
+      this.view = new DataView(this.bytes.buffer);
+    }
+  }
+
+  private grow(min: number): void {
+    let size = this.bytes.length * 2;
+    while (size < min) size *= 2;
+    const bytes = new Uint8Array(size);
+    bytes.set(this.bytes.subarray(0, this.length));
+    this.bytes = bytes;
+    this.view = new DataView(bytes.buffer);
+  }
+}
+
+/**
+ * Appends `message` to `w`: in the plain format when it is plain data, else as msgpackr bytes.
+ * Throws UnsendableError (paths from `msg`) with `w` as it was, if it cannot be sent.
+ */
+export function writeMessage(w: WireWriter, message: unknown): void {
+  const start = w.length;
+  try {
+    writePlain(w, message, 0);
+    return;
+  } catch (e) {
+    if (e !== NOT_PLAIN) {
+      w.length = start;
+      throw e;
+    }
+  }
+  w.length = start;
+  const packed = encodeFrame([], message); // throws before anything is written
+  writeByte(w, P_PACKED);
+  w.append(packed);
+}
+
+function writePlain(w: WireWriter, v: unknown, depth: number): void {
+  if (typeof v === 'string') return writeString(w, v);
+  if (typeof v === 'number') {
+    if ((v | 0) === v && (v !== 0 || 1 / v > 0)) {
+      const at = w.reserve(5);
+      w.bytes[at] = P_INT32;
+      w.view.setInt32(at + 1, v, true);
+    } else {
+      const at = w.reserve(9);
+      w.bytes[at] = P_FLOAT64;
+      w.view.setFloat64(at + 1, v, true);
+    }
+    return;
+  }
+  if (typeof v === 'object') {
+    if (v === null) {
+      writeByte(w, P_NULL);
+      return;
+    }
+    if (depth >= PLAIN_DEPTH) throw NOT_PLAIN;
+    const proto = getPrototypeOf(v);
+    if (proto === OBJECT_PROTO) return writeObject(w, v as Record<string, unknown>, depth + 1);
+    if (proto === ARRAY_PROTO && Array.isArray(v)) {
+      const a = v as unknown[];
+      const n = a.length;
+      const at = w.reserve(5);
+      w.bytes[at] = P_ARRAY;
+      w.view.setUint32(at + 1, n, true);
+      for (let i = 0; i < n; i++) writePlain(w, a[i], depth + 1);
+      return;
+    }
+    if (proto === PID_PROTO || proto === REF_PROTO) {
+      const id = v as Pid;
+      const at = w.reserve(25);
+      w.bytes[at] = proto === PID_PROTO ? P_PID : P_REF;
+      w.view.setFloat64(at + 1, id.node, true);
+      w.view.setFloat64(at + 9, id.scheduler, true);
+      w.view.setFloat64(at + 17, id.serial, true);
+      return;
+    }
+    throw NOT_PLAIN;
+  }
+  if (v === undefined) {
+    writeByte(w, P_UNDEFINED);
+    return;
+  }
+  if (typeof v === 'boolean') {
+    writeByte(w, v ? P_TRUE : P_FALSE);
+    return;
+  }
+  throw NOT_PLAIN; // bigint, symbol, function: the general path carries or refuses them
+}
+
+/** One byte (reserve first: it may replace `w.bytes`). */
+function writeByte(w: WireWriter, byte: number): void {
+  const at = w.reserve(1);
+  w.bytes[at] = byte;
+}
+
+function writeObject(w: WireWriter, o: Record<string, unknown>, depth: number): void {
+  const at = w.reserve(5);
+  w.bytes[at] = P_OBJECT;
+  let count = 0;
+  for (const key in o) {
+    if (!hasOwnProperty.call(o, key)) continue;
+    if (key === '__proto__') throw NOT_PLAIN; // refused, with its path, by the general path
+    writeString(w, key);
+    writePlain(w, o[key], depth);
+    count++;
+  }
+  w.view.setUint32(at + 1, count, true);
+}
+
+function writeString(w: WireWriter, s: string): void {
+  const n = s.length;
+  const head = n < 256 ? 2 : 5;
+  const at = w.reserve(head + n);
+  const b = w.bytes;
+  let p = at + head;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) {
+      w.length = at;
+      writeUtf16(w, s);
+      return;
+    }
+    b[p++] = c;
+  }
+  if (head === 2) {
+    b[at] = P_ASCII8;
+    b[at + 1] = n;
+  } else {
+    b[at] = P_ASCII32;
+    w.view.setUint32(at + 1, n, true);
+  }
+}
+
+function writeUtf16(w: WireWriter, s: string): void {
+  const n = s.length;
+  const at = w.reserve(5 + 2 * n);
+  w.bytes[at] = P_UTF16;
+  const view = w.view;
+  view.setUint32(at + 1, n, true);
+  for (let i = 0, p = at + 5; i < n; i++, p += 2) view.setUint16(p, s.charCodeAt(i), true);
+}
+
+// Reading: one message at a time, from `readMessage` only (no user code runs meanwhile).
+let rb: Uint8Array = new Uint8Array(0);
+let rv: DataView = new DataView(new ArrayBuffer(0));
+let rp = 0;
+
+/**
+ * Reads a message written by `writeMessage` from `bytes[start, end)` (`view` over the same
+ * buffer as `bytes`, from byte 0). `bytes` may be a ring's shared memory: nothing returned
+ * aliases it.
+ */
+export function readMessage(bytes: Uint8Array, view: DataView, start: number, end: number): unknown {
+  if (bytes[start] === P_PACKED) return (decodeFrom(bytes, start + 1, end) as unknown[])[0];
+  rb = bytes;
+  rv = view;
+  rp = start;
+  const value = readPlain();
+  if (rp !== end) throw new RangeError(`readMessage: a plain message of ${end - start} bytes ended after ${rp - start}`);
+  return value;
+}
+
+function readPlain(): unknown {
+  const b = rb;
+  const tag = b[rp++];
+  switch (tag) {
+    case P_ASCII8: {
+      const n = b[rp]!;
+      const at = rp + 1;
+      rp = at + n;
+      return ascii(b, at, n);
+    }
+    case P_INT32: {
+      const v = rv.getInt32(rp, true);
+      rp += 4;
+      return v;
+    }
+    case P_OBJECT: {
+      const count = rv.getUint32(rp, true);
+      rp += 4;
+      const o: Record<string, unknown> = {};
+      for (let i = 0; i < count; i++) {
+        const key = readPlain() as string;
+        const value = readPlain();
+        // Never written (the general path refuses it), but a frame is data: no prototype change.
+        if (key === '__proto__') Object.defineProperty(o, key, { value, writable: true, enumerable: true, configurable: true });
+        else o[key] = value;
+      }
+      return o;
+    }
+    case P_FLOAT64: {
+      const v = rv.getFloat64(rp, true);
+      rp += 8;
+      return v;
+    }
+    case P_ARRAY: {
+      const n = rv.getUint32(rp, true);
+      rp += 4;
+      const a = new Array<unknown>(n);
+      for (let i = 0; i < n; i++) a[i] = readPlain();
+      return a;
+    }
+    case P_UNDEFINED:
+      return undefined;
+    case P_NULL:
+      return null;
+    case P_FALSE:
+      return false;
+    case P_TRUE:
+      return true;
+    case P_ASCII32: {
+      const n = rv.getUint32(rp, true);
+      const at = rp + 4;
+      rp = at + n;
+      return ascii(b, at, n);
+    }
+    case P_UTF16: {
+      const n = rv.getUint32(rp, true);
+      const at = rp + 4;
+      rp = at + 2 * n;
+      return utf16(at, n);
+    }
+    case P_PID:
+    case P_REF: {
+      const v = rv;
+      const node = v.getFloat64(rp, true);
+      const scheduler = v.getFloat64(rp + 8, true);
+      const serial = v.getFloat64(rp + 16, true);
+      rp += 24;
+      return tag === P_PID ? new Pid(node, scheduler, serial) : new Ref(node, scheduler, serial);
+    }
+    default:
+      throw new RangeError(`readMessage: unknown tag ${String(tag)} at byte ${rp - 1}`);
+  }
+}
+
+const fromCharCode = String.fromCharCode;
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
+
+/** Recently read short strings (object keys, tags) by their bytes: no new string for a repeat. */
+const ASCII_CACHE_BITS = 10;
+const asciiCacheKeys: number[] = new Array<number>(1 << ASCII_CACHE_BITS).fill(-1);
+const asciiCacheKeys2: number[] = new Array<number>(1 << ASCII_CACHE_BITS).fill(-1);
+const asciiCacheStrings: string[] = new Array<string>(1 << ASCII_CACHE_BITS).fill('');
+
+function ascii(b: Uint8Array, at: number, n: number): string {
+  if (n > 8) return n > 64 ? latin1Slice.call(b, at, at + n) : asciiLoop(b, at, n);
+  if (n === 0) return '';
+  // Up to 8 bytes of 7 bits: the bytes themselves and the length are the cache key (60 bits).
+  let lo = n;
+  let hi = 0;
+  for (let i = 0; i < n && i < 4; i++) lo |= b[at + i]! << (4 + 7 * i);
+  for (let i = 4; i < n; i++) hi |= b[at + i]! << (7 * (i - 4));
+  const slot = ((lo ^ (hi * 31)) >>> 0) & ((1 << ASCII_CACHE_BITS) - 1);
+  if (asciiCacheKeys[slot] === lo && asciiCacheKeys2[slot] === hi) return asciiCacheStrings[slot]!;
+  const s = asciiLoop(b, at, n);
+  asciiCacheKeys[slot] = lo;
+  asciiCacheKeys2[slot] = hi;
+  asciiCacheStrings[slot] = s;
+  return s;
+}
+
+function asciiLoop(b: Uint8Array, at: number, n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += fromCharCode(b[at + i]!);
+  return s;
+}
+
+function utf16(at: number, n: number): string {
+  const v = rv;
+  const units = new Array<number>(Math.min(n, 8192));
+  let s = '';
+  for (let done = 0; done < n; ) {
+    const count = Math.min(n - done, 8192);
+    units.length = count;
+    for (let i = 0; i < count; i++) units[i] = v.getUint16(at + 2 * (done + i), true);
+    s += fromCharCode.apply(null, units);
+    done += count;
+  }
+  return s;
+}
