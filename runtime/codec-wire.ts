@@ -456,13 +456,17 @@ const P_PID = 11; // node, scheduler, serial: three float64
 const P_REF = 12;
 /** The whole message follows as msgpackr bytes (encodeFrame([], message)): the general path. */
 const P_PACKED = 13;
+/** A plain message: the body follows. */
+const P_PLAIN = 14;
+/** A plain message holding shared binaries: body, wires, u32 bytes of the wires (handlesHead). */
+const P_HANDLES = 16;
+/** A shared binary in the body: u32 index into the wires after it. */
+const P_HANDLE = 15;
 /** The first byte of a message `writeMessage` sent whole through msgpackr. */
 export const PACKED_MESSAGE = P_PACKED;
 
 /** Deeper plain data goes the general way (which also finds cycles and explains refusals). */
 const PLAIN_DEPTH = 64;
-/** Thrown by the plain writer on anything it does not carry; never escapes this module. */
-const NOT_PLAIN: unique symbol = Symbol('not plain');
 
 /** A growable byte buffer frames are written into (the ring transport keeps one per destination). */
 export class WireWriter {
@@ -510,29 +514,67 @@ export class WireWriter {
   }
 }
 
+/** Shared-binary handles met by the plain writer of the current message, in order. */
+const handles: object[] = [];
+
 /**
  * Appends `message` to `w`: in the plain format when it is plain data, else as msgpackr bytes.
  * Throws UnsendableError (paths from `msg`) with `w` as it was, if it cannot be sent.
  */
 export function writeMessage(w: WireWriter, message: unknown): void {
   const start = w.length;
+  handles.length = 0;
+  let plain: boolean;
   try {
-    writePlain(w, message, 0);
-    return;
+    plain = handlesHead(w) && writePlain(w, message, 0);
+    if (plain && handles.length > 0) handlesTail(w, start);
   } catch (e) {
-    if (e !== NOT_PLAIN) {
-      w.length = start;
-      throw e;
-    }
+    // A released binary (isHandle throws) or a throwing getter: nothing is sent.
+    w.length = start;
+    handles.length = 0;
+    throw e;
   }
+  if (plain) return;
   w.length = start;
+  handles.length = 0;
   const packed = encodeFrame([], message); // throws before anything is written
   writeByte(w, P_PACKED);
   w.append(packed);
 }
 
-function writePlain(w: WireWriter, v: unknown, depth: number): void {
-  if (typeof v === 'string') return writeString(w, v);
+/**
+ * The first byte of a plain message: P_PLAIN, or P_HANDLES when it holds shared binaries, then
+ * [body][the array of the handles' wires, written as a message itself][u32 bytes of that]. Their `toWire` (which
+ * may pin or copy shared memory) runs only once the whole body is written, so a message that
+ * falls back to msgpackr never calls it twice; the reader makes the handles before the body.
+ */
+function handlesHead(w: WireWriter): boolean {
+  writeByte(w, P_PLAIN);
+  return true;
+}
+
+function handlesTail(w: WireWriter, start: number): void {
+  const codec = sharedBinaryCodec()!;
+  const wires = handles.map((h) => codec.toWire(h));
+  handles.length = 0;
+  w.bytes[start] = P_HANDLES;
+  // The wires as a message of their own: plain when they are (numbers, as a SharedBinary's).
+  const wiresStart = w.length;
+  writeByte(w, P_PLAIN);
+  if (!writePlain(w, wires, 0)) {
+    w.length = wiresStart;
+    writeByte(w, P_PACKED);
+    w.append(packr.pack([wires]));
+  }
+  const at = w.reserve(4);
+  w.view.setUint32(at, at - wiresStart, true);
+}
+
+function writePlain(w: WireWriter, v: unknown, depth: number): boolean {
+  if (typeof v === 'string') {
+    writeString(w, v);
+    return true;
+  }
   if (typeof v === 'number') {
     if ((v | 0) === v && (v !== 0 || 1 / v > 0)) {
       const at = w.reserve(5);
@@ -543,14 +585,14 @@ function writePlain(w: WireWriter, v: unknown, depth: number): void {
       w.bytes[at] = P_FLOAT64;
       w.view.setFloat64(at + 1, v, true);
     }
-    return;
+    return true;
   }
   if (typeof v === 'object') {
     if (v === null) {
       writeByte(w, P_NULL);
-      return;
+      return true;
     }
-    if (depth >= PLAIN_DEPTH) throw NOT_PLAIN;
+    if (depth >= PLAIN_DEPTH) return false;
     const proto = getPrototypeOf(v);
     if (proto === OBJECT_PROTO) return writeObject(w, v as Record<string, unknown>, depth + 1);
     if (proto === ARRAY_PROTO && Array.isArray(v)) {
@@ -559,8 +601,8 @@ function writePlain(w: WireWriter, v: unknown, depth: number): void {
       const at = w.reserve(5);
       w.bytes[at] = P_ARRAY;
       w.view.setUint32(at + 1, n, true);
-      for (let i = 0; i < n; i++) writePlain(w, a[i], depth + 1);
-      return;
+      for (let i = 0; i < n; i++) if (!writePlain(w, a[i], depth + 1)) return false;
+      return true;
     }
     if (proto === PID_PROTO || proto === REF_PROTO) {
       const id = v as Pid;
@@ -569,19 +611,28 @@ function writePlain(w: WireWriter, v: unknown, depth: number): void {
       w.view.setFloat64(at + 1, id.node, true);
       w.view.setFloat64(at + 9, id.scheduler, true);
       w.view.setFloat64(at + 17, id.serial, true);
-      return;
+      return true;
     }
-    throw NOT_PLAIN;
+    // A shared binary: its place in the body; its wire after the body (handlesTail).
+    const codec = sharedBinaryCodec();
+    if (codec !== null && codec.isHandle(v)) {
+      const at = w.reserve(5);
+      w.bytes[at] = P_HANDLE;
+      w.view.setUint32(at + 1, handles.length, true);
+      handles.push(v);
+      return true;
+    }
+    return false;
   }
   if (v === undefined) {
     writeByte(w, P_UNDEFINED);
-    return;
+    return true;
   }
   if (typeof v === 'boolean') {
     writeByte(w, v ? P_TRUE : P_FALSE);
-    return;
+    return true;
   }
-  throw NOT_PLAIN; // bigint, symbol, function: the general path carries or refuses them
+  return false; // bigint, symbol, function: the general path carries or refuses them
 }
 
 /** One byte (reserve first: it may replace `w.bytes`). */
@@ -590,18 +641,19 @@ function writeByte(w: WireWriter, byte: number): void {
   w.bytes[at] = byte;
 }
 
-function writeObject(w: WireWriter, o: Record<string, unknown>, depth: number): void {
+function writeObject(w: WireWriter, o: Record<string, unknown>, depth: number): boolean {
   const at = w.reserve(5);
   w.bytes[at] = P_OBJECT;
   let count = 0;
   for (const key in o) {
     if (!hasOwnProperty.call(o, key)) continue;
-    if (key === '__proto__') throw NOT_PLAIN; // refused, with its path, by the general path
+    if (key === '__proto__') return false; // refused, with its path, by the general path
     writeString(w, key);
-    writePlain(w, o[key], depth);
+    if (!writePlain(w, o[key], depth)) return false;
     count++;
   }
   w.view.setUint32(at + 1, count, true);
+  return true;
 }
 
 function writeString(w: WireWriter, s: string): void {
@@ -641,6 +693,9 @@ function writeUtf16(w: WireWriter, s: string): void {
 let rb: Uint8Array = new Uint8Array(0);
 let rv: DataView = new DataView(new ArrayBuffer(0));
 let rp = 0;
+const NO_HANDLES: object[] = [];
+/** The shared binaries of the message being read (P_HANDLE indexes them). */
+let readHandles: object[] = NO_HANDLES;
 
 /**
  * Reads a message written by `writeMessage` from `bytes[start, end)` (`view` over the same
@@ -649,10 +704,25 @@ let rp = 0;
  */
 export function readMessage(bytes: Uint8Array, view: DataView, start: number, end: number): unknown {
   if (bytes[start] === P_PACKED) return (decodeFrom(bytes, start + 1, end) as unknown[])[0];
+  if (bytes[start] === P_HANDLES) {
+    const wiresEnd = end - 4;
+    end = wiresEnd - view.getUint32(wiresEnd, true);
+    const wires = readMessage(bytes, view, end, wiresEnd) as unknown[];
+    const codec = sharedBinaryCodec();
+    if (codec === null) throw new Error('codec: received a shared binary, but no shared-binary codec is registered');
+    readHandles = wires.map((wire) => codec.fromWire(wire));
+  } else if (bytes[start] !== P_PLAIN) {
+    throw new RangeError(`readMessage: a message starting with ${String(bytes[start])}`);
+  }
   rb = bytes;
   rv = view;
-  rp = start;
-  const value = readPlain();
+  rp = start + 1;
+  let value: unknown;
+  try {
+    value = readPlain();
+  } finally {
+    readHandles = NO_HANDLES;
+  }
   if (rp !== end) throw new RangeError(`readMessage: a plain message of ${end - start} bytes ended after ${rp - start}`);
   return value;
 }
@@ -725,6 +795,12 @@ function readPlain(): unknown {
       const serial = v.getFloat64(rp + 16, true);
       rp += 24;
       return tag === P_PID ? new Pid(node, scheduler, serial) : new Ref(node, scheduler, serial);
+    }
+    case P_HANDLE: {
+      const h = readHandles[rv.getUint32(rp, true)];
+      rp += 4;
+      if (h === undefined) throw new RangeError('readMessage: a shared binary beyond those the message carries');
+      return h;
     }
     default:
       throw new RangeError(`readMessage: unknown tag ${String(tag)} at byte ${rp - 1}`);
