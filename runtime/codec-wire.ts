@@ -641,6 +641,7 @@ function writeByte(w: WireWriter, byte: number): void {
   w.bytes[at] = byte;
 }
 
+/** An object: its keys first, then its values (so the reader can recognise the key set at once). */
 function writeObject(w: WireWriter, o: Record<string, unknown>, depth: number): boolean {
   const at = w.reserve(5);
   w.bytes[at] = P_OBJECT;
@@ -649,11 +650,17 @@ function writeObject(w: WireWriter, o: Record<string, unknown>, depth: number): 
     if (!hasOwnProperty.call(o, key)) continue;
     if (key === '__proto__') return false; // refused, with its path, by the general path
     writeString(w, key);
-    if (!writePlain(w, o[key], depth)) return false;
     count++;
   }
   w.view.setUint32(at + 1, count, true);
-  return true;
+  let values = 0;
+  for (const key in o) {
+    if (!hasOwnProperty.call(o, key)) continue;
+    if (!writePlain(w, o[key], depth)) return false;
+    values++;
+  }
+  // A getter that added or deleted keys: let the general path deal with it.
+  return values === count;
 }
 
 function writeString(w: WireWriter, s: string): void {
@@ -742,19 +749,8 @@ function readPlain(): unknown {
       rp += 4;
       return v;
     }
-    case P_OBJECT: {
-      const count = rv.getUint32(rp, true);
-      rp += 4;
-      const o: Record<string, unknown> = {};
-      for (let i = 0; i < count; i++) {
-        const key = readPlain() as string;
-        const value = readPlain();
-        // Never written (the general path refuses it), but a frame is data: no prototype change.
-        if (key === '__proto__') Object.defineProperty(o, key, { value, writable: true, enumerable: true, configurable: true });
-        else o[key] = value;
-      }
-      return o;
-    }
+    case P_OBJECT:
+      return readObject();
     case P_FLOAT64: {
       const v = rv.getFloat64(rp, true);
       rp += 8;
@@ -805,6 +801,72 @@ function readPlain(): unknown {
     default:
       throw new RangeError(`readMessage: unknown tag ${String(tag)} at byte ${rp - 1}`);
   }
+}
+
+/**
+ * Objects whose keys have been seen before are built by a function made for those keys (a
+ * literal `{"type": read(), "n": read()}`), found by the bytes of the keys: no key strings to
+ * read, and every such object gets the same hidden class, as in the sender's code.
+ */
+interface Shape {
+  keyBytes: Uint8Array;
+  make: (read: () => unknown) => object;
+}
+const SHAPE_BITS = 9;
+const shapes: (Shape | undefined)[] = new Array<Shape | undefined>(1 << SHAPE_BITS).fill(undefined);
+/** Objects with more keys are built key by key. */
+const SHAPE_MAX_KEYS = 32;
+
+function readObject(): object {
+  const b = rb;
+  const count = rv.getUint32(rp, true);
+  rp += 4;
+  const keysStart = rp;
+  // The keys' extent and a hash of their bytes (short ASCII keys, the common case, are walked
+  // here; any other key makes the object one to build key by key).
+  let p = keysStart;
+  let hash = count;
+  let simple = count <= SHAPE_MAX_KEYS;
+  for (let i = 0; i < count && simple; i++) {
+    if (b[p] !== P_ASCII8) {
+      simple = false;
+      break;
+    }
+    const end = p + 2 + b[p + 1]!;
+    for (; p < end; p++) hash = Math.imul(hash ^ b[p]!, 0x01000193);
+  }
+  if (simple) {
+    const length = p - keysStart;
+    const slot = (hash >>> (32 - SHAPE_BITS)) & ((1 << SHAPE_BITS) - 1);
+    const shape = shapes[slot];
+    if (shape !== undefined && shape.keyBytes.length === length && sameBytes(b, keysStart, shape.keyBytes)) {
+      rp = p;
+      return shape.make(readPlain);
+    }
+  }
+  const keys = new Array<string>(count);
+  for (let i = 0; i < count; i++) keys[i] = readPlain() as string;
+  const o: Record<string, unknown> = {};
+  for (let i = 0; i < count; i++) {
+    const key = keys[i]!;
+    const value = readPlain();
+    // Never written (the general path refuses it), but a frame is data: no prototype change.
+    if (key === '__proto__') Object.defineProperty(o, key, { value, writable: true, enumerable: true, configurable: true });
+    else o[key] = value;
+  }
+  if (simple && !keys.includes('__proto__')) {
+    const slot = (hash >>> (32 - SHAPE_BITS)) & ((1 << SHAPE_BITS) - 1);
+    const body = keys.map((k) => `${JSON.stringify(k)}: read()`).join(', ');
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the keys are JSON string literals
+    const make = new Function('read', `return { ${body} };`) as Shape['make'];
+    shapes[slot] = { keyBytes: b.slice(keysStart, p), make };
+  }
+  return o;
+}
+
+function sameBytes(b: Uint8Array, at: number, expected: Uint8Array): boolean {
+  for (let i = 0; i < expected.length; i++) if (b[at + i] !== expected[i]) return false;
+  return true;
 }
 
 const fromCharCode = String.fromCharCode;

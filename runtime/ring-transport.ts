@@ -109,6 +109,8 @@ export class RingTransport implements Transport {
     for (let i = 0; i < dirty.length; i++) this.flush(dirty[i]!);
     dirty.length = 0;
   };
+  /** The pid of the last message delivered from the ring (dispatchMessage). */
+  private lastTo: Pid | null = null;
   private stopped = false;
   private consuming: Promise<void> | null = null;
   /** A DataView over the ring we consume (its frames are read in place). */
@@ -391,7 +393,14 @@ export class RingTransport implements Transport {
     if (serial <= (alias ? this.refsDeadBelow : this.deadBelow)) return; // to an actor of a dead thread
     const s = this.scheduler;
     const message = readMessage(bytes, view, frame + MESSAGE_HEAD, end);
-    s.deliverLocal(alias ? new Ref(s.node, this.self, serial) : new Pid(s.node, this.self, serial), message);
+    if (alias) {
+      s.deliverLocal(new Ref(s.node, this.self, serial), message);
+      return;
+    }
+    // A run of messages to one actor (a stream, a fan-in) reuses its pid: deliverLocal keeps none.
+    let to = this.lastTo;
+    if (to === null || to.serial !== serial) this.lastTo = to = new Pid(s.node, this.self, serial);
+    s.deliverLocal(to, message);
   }
 
   private dispatch(f: unknown[]): void {
