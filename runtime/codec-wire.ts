@@ -514,8 +514,9 @@ export class WireWriter {
   }
 }
 
-/** Shared-binary handles met by the plain writer of the current message, in order. */
-const handles: object[] = [];
+/** Shared-binary handles met by the plain writer of the current message: the first `handleCount`. */
+const handles: (object | undefined)[] = [];
+let handleCount = 0;
 
 /**
  * Appends `message` to `w`: in the plain format when it is plain data, else as msgpackr bytes.
@@ -523,20 +524,20 @@ const handles: object[] = [];
  */
 export function writeMessage(w: WireWriter, message: unknown): void {
   const start = w.length;
-  handles.length = 0;
+  handleCount = 0;
   let plain: boolean;
   try {
     plain = handlesHead(w) && writePlain(w, message, 0);
-    if (plain && handles.length > 0) handlesTail(w, start);
+    if (plain && handleCount > 0) handlesTail(w, start);
   } catch (e) {
     // A released binary (isHandle throws) or a throwing getter: nothing is sent.
     w.length = start;
-    handles.length = 0;
+    forgetHandles();
     throw e;
   }
   if (plain) return;
   w.length = start;
-  handles.length = 0;
+  forgetHandles();
   const packed = encodeFrame([], message); // throws before anything is written
   writeByte(w, P_PACKED);
   w.append(packed);
@@ -548,6 +549,12 @@ export function writeMessage(w: WireWriter, message: unknown): void {
  * may pin or copy shared memory) runs only once the whole body is written, so a message that
  * falls back to msgpackr never calls it twice; the reader makes the handles before the body.
  */
+/** Lets the handles of the last message go (they must not be kept alive from here). */
+function forgetHandles(): void {
+  for (let i = 0; i < handleCount; i++) handles[i] = undefined;
+  handleCount = 0;
+}
+
 function handlesHead(w: WireWriter): boolean {
   writeByte(w, P_PLAIN);
   return true;
@@ -555,8 +562,9 @@ function handlesHead(w: WireWriter): boolean {
 
 function handlesTail(w: WireWriter, start: number): void {
   const codec = sharedBinaryCodec()!;
-  const wires = handles.map((h) => codec.toWire(h));
-  handles.length = 0;
+  const wires = new Array<unknown>(handleCount);
+  for (let i = 0; i < handleCount; i++) wires[i] = codec.toWire(handles[i]!);
+  forgetHandles();
   w.bytes[start] = P_HANDLES;
   // The wires as a message of their own: plain when they are (numbers, as a SharedBinary's).
   const wiresStart = w.length;
@@ -618,8 +626,8 @@ function writePlain(w: WireWriter, v: unknown, depth: number): boolean {
     if (codec !== null && codec.isHandle(v)) {
       const at = w.reserve(5);
       w.bytes[at] = P_HANDLE;
-      w.view.setUint32(at + 1, handles.length, true);
-      handles.push(v);
+      w.view.setUint32(at + 1, handleCount, true);
+      handles[handleCount++] = v;
       return true;
     }
     return false;
@@ -809,6 +817,7 @@ function readPlain(): unknown {
  * read, and every such object gets the same hidden class, as in the sender's code.
  */
 interface Shape {
+  count: number;
   keyBytes: Uint8Array;
   make: (read: () => unknown) => object;
 }
@@ -817,11 +826,19 @@ const shapes: (Shape | undefined)[] = new Array<Shape | undefined>(1 << SHAPE_BI
 /** Objects with more keys are built key by key. */
 const SHAPE_MAX_KEYS = 32;
 
+/** The shape of the last object read by its keys: a stream of like messages skips the hash. */
+let lastShape: Shape | null = null;
+
 function readObject(): object {
   const b = rb;
   const count = rv.getUint32(rp, true);
   rp += 4;
   const keysStart = rp;
+  const last = lastShape;
+  if (last !== null && last.count === count && sameBytes(b, keysStart, last.keyBytes)) {
+    rp = keysStart + last.keyBytes.length;
+    return last.make(readPlain);
+  }
   // The keys' extent and a hash of their bytes (short ASCII keys, the common case, are walked
   // here; any other key makes the object one to build key by key).
   let p = keysStart;
@@ -839,8 +856,9 @@ function readObject(): object {
     const length = p - keysStart;
     const slot = (hash >>> (32 - SHAPE_BITS)) & ((1 << SHAPE_BITS) - 1);
     const shape = shapes[slot];
-    if (shape !== undefined && shape.keyBytes.length === length && sameBytes(b, keysStart, shape.keyBytes)) {
+    if (shape !== undefined && shape.count === count && shape.keyBytes.length === length && sameBytes(b, keysStart, shape.keyBytes)) {
       rp = p;
+      lastShape = shape;
       return shape.make(readPlain);
     }
   }
@@ -859,7 +877,7 @@ function readObject(): object {
     const body = keys.map((k) => `${JSON.stringify(k)}: read()`).join(', ');
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the keys are JSON string literals
     const make = new Function('read', `return { ${body} };`) as Shape['make'];
-    shapes[slot] = { keyBytes: b.slice(keysStart, p), make };
+    shapes[slot] = lastShape = { count, keyBytes: b.slice(keysStart, p), make };
   }
   return o;
 }
