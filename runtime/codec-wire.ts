@@ -435,8 +435,8 @@ function propertiesToWire(o: object, nullProto: boolean): unknown {
 // pids and refs. msgpackr spends more on each of them (a Buffer per encode, a validating scan,
 // a general decoder) than the copy itself costs, so `writeMessage` writes them in a small
 // format of our own, straight into the destination's batch; anything else (a Map, a Date, a
-// typed array, an Error, a shared binary, a bigint, an unsendable value, nesting deeper than
-// PLAIN_DEPTH) makes it start again and write the whole message as one msgpackr value, with
+// typed array, an Error, a bigint, an unsendable value, nesting deeper than PLAIN_DEPTH)
+// makes it start again and write the whole message as one msgpackr value, with
 // every rule above. Strings go as their UTF-16 code units (one byte each when all are below
 // 0x80), so lone surrogates need no special case; numbers as int32 or float64 (-0 and NaN
 // survive). The receiver's `readMessage` tells the two apart by the first byte.
@@ -450,7 +450,7 @@ const P_FLOAT64 = 5;
 const P_ASCII8 = 6; // u8 length, then one byte per code unit (all < 0x80)
 const P_ASCII32 = 7; // u32 length, then one byte per code unit
 const P_UTF16 = 8; // u32 length, then two bytes per code unit
-const P_OBJECT = 9; // u32 key count, then key (a string, as above), value, key, value, …
+const P_OBJECT = 9; // u32 key count, then the keys (strings, as above), then the values
 const P_ARRAY = 10; // u32 length, then the elements
 const P_PID = 11; // node, scheduler, serial: three float64
 const P_REF = 12;
@@ -458,7 +458,7 @@ const P_REF = 12;
 const P_PACKED = 13;
 /** A plain message: the body follows. */
 const P_PLAIN = 14;
-/** A plain message holding shared binaries: body, wires, u32 bytes of the wires (handlesHead). */
+/** A plain message holding shared binaries: body, wires, u32 bytes of the wires (handlesTail). */
 const P_HANDLES = 16;
 /** A shared binary in the body: u32 index into the wires after it. */
 const P_HANDLE = 15;
@@ -527,7 +527,8 @@ export function writeMessage(w: WireWriter, message: unknown): void {
   handleCount = 0;
   let plain: boolean;
   try {
-    plain = handlesHead(w) && writePlain(w, message, 0);
+    writeByte(w, P_PLAIN); // P_HANDLES instead if it holds shared binaries (handlesTail)
+    plain = writePlain(w, message, 0);
     if (plain && handleCount > 0) handlesTail(w, start);
   } catch (e) {
     // A released binary (isHandle throws) or a throwing getter: nothing is sent.
@@ -543,23 +544,19 @@ export function writeMessage(w: WireWriter, message: unknown): void {
   w.append(packed);
 }
 
-/**
- * The first byte of a plain message: P_PLAIN, or P_HANDLES when it holds shared binaries, then
- * [body][the array of the handles' wires, written as a message itself][u32 bytes of that]. Their `toWire` (which
- * may pin or copy shared memory) runs only once the whole body is written, so a message that
- * falls back to msgpackr never calls it twice; the reader makes the handles before the body.
- */
 /** Lets the handles of the last message go (they must not be kept alive from here). */
 function forgetHandles(): void {
   for (let i = 0; i < handleCount; i++) handles[i] = undefined;
   handleCount = 0;
 }
 
-function handlesHead(w: WireWriter): boolean {
-  writeByte(w, P_PLAIN);
-  return true;
-}
-
+/**
+ * A plain message that holds shared binaries starts with P_HANDLES instead of P_PLAIN:
+ * [P_HANDLES][body][the array of the handles' wires, written as a message itself][u32 bytes of
+ * that]. Their `toWire` (which may pin or copy shared memory) runs here, once the whole body is
+ * written, so a message that falls back to msgpackr never calls it twice; the reader makes the
+ * handles before it reads the body.
+ */
 function handlesTail(w: WireWriter, start: number): void {
   const codec = sharedBinaryCodec()!;
   const wires = new Array<unknown>(handleCount);
@@ -875,7 +872,6 @@ function readObject(): object {
   if (simple && !keys.includes('__proto__')) {
     const slot = (hash >>> (32 - SHAPE_BITS)) & ((1 << SHAPE_BITS) - 1);
     const body = keys.map((k) => `${JSON.stringify(k)}: read()`).join(', ');
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the keys are JSON string literals
     const make = new Function('read', `return { ${body} };`) as Shape['make'];
     shapes[slot] = lastShape = { count, keyBytes: b.slice(keysStart, p), make };
   }
