@@ -74,8 +74,8 @@ const codec: SharedBinaryCodec<SharedBinary | Uint8Array, Wire> = {
 
   toWire(h): Wire {
     if (h instanceof SharedBinary) {
-      const [heapId, block, serial, length] = wireOf(h);
-      return [WIRE_HANDLE, heapId, block, serial, length];
+      const wire = wireOf(h); // indexed, not destructured: no iterator on the hot path
+      return [WIRE_HANDLE, wire[0], wire[1], wire[2], wire[3]];
     }
     return transportWire(h);
   },
@@ -85,7 +85,11 @@ const codec: SharedBinaryCodec<SharedBinary | Uint8Array, Wire> = {
       const i8 = w[1];
       return new Uint8Array(i8.buffer, i8.byteOffset, i8.byteLength); // a fresh copy already
     }
-    const [tag, heapId, block, serial, length] = w;
+    const tag = w[0];
+    const heapId = w[1];
+    const block = w[2];
+    const serial = w[3];
+    const length = w[4];
     const th = heapId === lastHeap?.heap.id ? lastHeap : (lastHeap = heapById(heapId) ?? null);
     if (th === null) {
       throw new Error(`codec: a shared binary of another actor system (heap ${heapId}) arrived on this thread; binaries belong to the system they were made in`);

@@ -428,3 +428,503 @@ function propertiesToWire(o: object, nullProto: boolean): unknown {
   for (const key of keys) items.push(toWire(key), toWire(record[key]));
   return new ObjectWire(items);
 }
+
+// ---- plain data written straight into a frame batch (the ring transport's message body) ----
+//
+// Most messages are plain data: objects, arrays, strings, numbers, booleans, null, undefined,
+// pids and refs. msgpackr spends more on each of them (a Buffer per encode, a validating scan,
+// a general decoder) than the copy itself costs, so `writeMessage` writes them in a small
+// format of our own, straight into the destination's batch; anything else (a Map, a Date, a
+// typed array, an Error, a bigint, an unsendable value, nesting deeper than PLAIN_DEPTH)
+// makes it start again and write the whole message as one msgpackr value, with
+// every rule above. Strings go as their UTF-16 code units (one byte each when all are below
+// 0x80), so lone surrogates need no special case; numbers as int32 or float64 (-0 and NaN
+// survive). The receiver's `readMessage` tells the two apart by the first byte.
+
+const P_UNDEFINED = 0;
+const P_NULL = 1;
+const P_FALSE = 2;
+const P_TRUE = 3;
+const P_INT32 = 4;
+const P_FLOAT64 = 5;
+const P_ASCII8 = 6; // u8 length, then one byte per code unit (all < 0x80)
+const P_ASCII32 = 7; // u32 length, then one byte per code unit
+const P_UTF16 = 8; // u32 length, then two bytes per code unit
+const P_OBJECT = 9; // u32 key count, then the keys (strings, as above), then the values
+const P_ARRAY = 10; // u32 length, then the elements
+const P_PID = 11; // node, scheduler, serial: three float64
+const P_REF = 12;
+/** The whole message follows as msgpackr bytes (encodeFrame([], message)): the general path. */
+const P_PACKED = 13;
+/** A plain message: the body follows. */
+const P_PLAIN = 14;
+/** A plain message holding shared binaries: body, wires, u32 bytes of the wires (handlesTail). */
+const P_HANDLES = 16;
+/** A shared binary in the body: u32 index into the wires after it. */
+const P_HANDLE = 15;
+/** The first byte of a message `writeMessage` sent whole through msgpackr. */
+export const PACKED_MESSAGE = P_PACKED;
+
+/** Deeper plain data goes the general way (which also finds cycles and explains refusals). */
+const PLAIN_DEPTH = 64;
+
+/** A growable byte buffer frames are written into (the ring transport keeps one per destination). */
+export class WireWriter {
+  bytes: Uint8Array;
+  view: DataView;
+  /** Bytes written so far (set it back to undo a partial write). */
+  length = 0;
+
+  constructor(initialBytes = 4096) {
+    this.bytes = new Uint8Array(initialBytes);
+    this.view = new DataView(this.bytes.buffer);
+  }
+
+  /** Claims `n` more bytes and returns where they start. */
+  reserve(n: number): number {
+    const at = this.length;
+    const end = at + n;
+    if (end > this.bytes.length) this.grow(end);
+    this.length = end;
+    return at;
+  }
+
+  /** Appends `bytes` as they are. */
+  append(bytes: Uint8Array): void {
+    const at = this.reserve(bytes.length);
+    this.bytes.set(bytes, at);
+  }
+
+  /** Empties the writer; drops a buffer grown past `keepBytes` (one huge message must not pin it). */
+  reset(keepBytes: number): void {
+    this.length = 0;
+    if (this.bytes.length > keepBytes) {
+      this.bytes = new Uint8Array(keepBytes);
+      this.view = new DataView(this.bytes.buffer);
+    }
+  }
+
+  private grow(min: number): void {
+    let size = this.bytes.length * 2;
+    while (size < min) size *= 2;
+    const bytes = new Uint8Array(size);
+    bytes.set(this.bytes.subarray(0, this.length));
+    this.bytes = bytes;
+    this.view = new DataView(bytes.buffer);
+  }
+}
+
+/** Shared-binary handles met by the plain writer of the current message: the first `handleCount`. */
+const handles: (object | undefined)[] = [];
+let handleCount = 0;
+
+/**
+ * Appends `message` to `w`: in the plain format when it is plain data, else as msgpackr bytes.
+ * Throws UnsendableError (paths from `msg`) with `w` as it was, if it cannot be sent.
+ */
+export function writeMessage(w: WireWriter, message: unknown): void {
+  const start = w.length;
+  handleCount = 0;
+  let plain: boolean;
+  try {
+    writeByte(w, P_PLAIN); // P_HANDLES instead if it holds shared binaries (handlesTail)
+    plain = writePlain(w, message, 0);
+    if (plain && handleCount > 0) handlesTail(w, start);
+  } catch (e) {
+    // A released binary (isHandle throws) or a throwing getter: nothing is sent.
+    w.length = start;
+    forgetHandles();
+    throw e;
+  }
+  if (plain) return;
+  w.length = start;
+  forgetHandles();
+  const packed = encodeFrame([], message); // throws before anything is written
+  writeByte(w, P_PACKED);
+  w.append(packed);
+}
+
+/** Lets the handles of the last message go (they must not be kept alive from here). */
+function forgetHandles(): void {
+  for (let i = 0; i < handleCount; i++) handles[i] = undefined;
+  handleCount = 0;
+}
+
+/**
+ * A plain message that holds shared binaries starts with P_HANDLES instead of P_PLAIN:
+ * [P_HANDLES][body][the array of the handles' wires, written as a message itself][u32 bytes of
+ * that]. Their `toWire` (which may pin or copy shared memory) runs here, once the whole body is
+ * written, so a message that falls back to msgpackr never calls it twice; the reader makes the
+ * handles before it reads the body.
+ */
+function handlesTail(w: WireWriter, start: number): void {
+  const codec = sharedBinaryCodec()!;
+  const wires = new Array<unknown>(handleCount);
+  for (let i = 0; i < handleCount; i++) wires[i] = codec.toWire(handles[i]!);
+  forgetHandles();
+  w.bytes[start] = P_HANDLES;
+  // The wires as a message of their own: plain when they are (numbers, as a SharedBinary's).
+  const wiresStart = w.length;
+  writeByte(w, P_PLAIN);
+  if (!writePlain(w, wires, 0)) {
+    w.length = wiresStart;
+    writeByte(w, P_PACKED);
+    w.append(packr.pack([wires]));
+  }
+  const at = w.reserve(4);
+  w.view.setUint32(at, at - wiresStart, true);
+}
+
+function writePlain(w: WireWriter, v: unknown, depth: number): boolean {
+  if (typeof v === 'string') {
+    writeString(w, v);
+    return true;
+  }
+  if (typeof v === 'number') {
+    if ((v | 0) === v && (v !== 0 || 1 / v > 0)) {
+      const at = w.reserve(5);
+      w.bytes[at] = P_INT32;
+      w.view.setInt32(at + 1, v, true);
+    } else {
+      const at = w.reserve(9);
+      w.bytes[at] = P_FLOAT64;
+      w.view.setFloat64(at + 1, v, true);
+    }
+    return true;
+  }
+  if (typeof v === 'object') {
+    if (v === null) {
+      writeByte(w, P_NULL);
+      return true;
+    }
+    if (depth >= PLAIN_DEPTH) return false;
+    const proto = getPrototypeOf(v);
+    if (proto === OBJECT_PROTO) return writeObject(w, v as Record<string, unknown>, depth + 1);
+    if (proto === ARRAY_PROTO && Array.isArray(v)) {
+      const a = v as unknown[];
+      const n = a.length;
+      const at = w.reserve(5);
+      w.bytes[at] = P_ARRAY;
+      w.view.setUint32(at + 1, n, true);
+      for (let i = 0; i < n; i++) if (!writePlain(w, a[i], depth + 1)) return false;
+      return true;
+    }
+    if (proto === PID_PROTO || proto === REF_PROTO) {
+      const id = v as Pid;
+      const at = w.reserve(25);
+      w.bytes[at] = proto === PID_PROTO ? P_PID : P_REF;
+      w.view.setFloat64(at + 1, id.node, true);
+      w.view.setFloat64(at + 9, id.scheduler, true);
+      w.view.setFloat64(at + 17, id.serial, true);
+      return true;
+    }
+    // A shared binary: its place in the body; its wire after the body (handlesTail).
+    const codec = sharedBinaryCodec();
+    if (codec !== null && codec.isHandle(v)) {
+      const at = w.reserve(5);
+      w.bytes[at] = P_HANDLE;
+      w.view.setUint32(at + 1, handleCount, true);
+      handles[handleCount++] = v;
+      return true;
+    }
+    return false;
+  }
+  if (v === undefined) {
+    writeByte(w, P_UNDEFINED);
+    return true;
+  }
+  if (typeof v === 'boolean') {
+    writeByte(w, v ? P_TRUE : P_FALSE);
+    return true;
+  }
+  return false; // bigint, symbol, function: the general path carries or refuses them
+}
+
+/** One byte (reserve first: it may replace `w.bytes`). */
+function writeByte(w: WireWriter, byte: number): void {
+  const at = w.reserve(1);
+  w.bytes[at] = byte;
+}
+
+/** An object: its keys first, then its values (so the reader can recognise the key set at once). */
+function writeObject(w: WireWriter, o: Record<string, unknown>, depth: number): boolean {
+  const at = w.reserve(5);
+  w.bytes[at] = P_OBJECT;
+  let count = 0;
+  for (const key in o) {
+    if (!hasOwnProperty.call(o, key)) continue;
+    if (key === '__proto__') return false; // refused, with its path, by the general path
+    writeString(w, key);
+    count++;
+  }
+  w.view.setUint32(at + 1, count, true);
+  let values = 0;
+  for (const key in o) {
+    if (!hasOwnProperty.call(o, key)) continue;
+    if (!writePlain(w, o[key], depth)) return false;
+    values++;
+  }
+  // A getter that added or deleted keys: let the general path deal with it.
+  return values === count;
+}
+
+function writeString(w: WireWriter, s: string): void {
+  const n = s.length;
+  const head = n < 256 ? 2 : 5;
+  const at = w.reserve(head + n);
+  const b = w.bytes;
+  let p = at + head;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) {
+      w.length = at;
+      writeUtf16(w, s);
+      return;
+    }
+    b[p++] = c;
+  }
+  if (head === 2) {
+    b[at] = P_ASCII8;
+    b[at + 1] = n;
+  } else {
+    b[at] = P_ASCII32;
+    w.view.setUint32(at + 1, n, true);
+  }
+}
+
+function writeUtf16(w: WireWriter, s: string): void {
+  const n = s.length;
+  const at = w.reserve(5 + 2 * n);
+  w.bytes[at] = P_UTF16;
+  const view = w.view;
+  view.setUint32(at + 1, n, true);
+  for (let i = 0, p = at + 5; i < n; i++, p += 2) view.setUint16(p, s.charCodeAt(i), true);
+}
+
+// Reading: one message at a time, from `readMessage` only (no user code runs meanwhile).
+let rb: Uint8Array = new Uint8Array(0);
+let rv: DataView = new DataView(new ArrayBuffer(0));
+let rp = 0;
+const NO_HANDLES: object[] = [];
+/** The shared binaries of the message being read (P_HANDLE indexes them). */
+let readHandles: object[] = NO_HANDLES;
+
+/**
+ * Reads a message written by `writeMessage` from `bytes[start, end)` (`view` over the same
+ * buffer as `bytes`, from byte 0). `bytes` may be a ring's shared memory: nothing returned
+ * aliases it.
+ */
+export function readMessage(bytes: Uint8Array, view: DataView, start: number, end: number): unknown {
+  if (bytes[start] === P_PACKED) return (decodeFrom(bytes, start + 1, end) as unknown[])[0];
+  if (bytes[start] === P_HANDLES) {
+    const wiresEnd = end - 4;
+    end = wiresEnd - view.getUint32(wiresEnd, true);
+    const wires = readMessage(bytes, view, end, wiresEnd) as unknown[];
+    const codec = sharedBinaryCodec();
+    if (codec === null) throw new Error('codec: received a shared binary, but no shared-binary codec is registered');
+    readHandles = wires.map((wire) => codec.fromWire(wire));
+  } else if (bytes[start] !== P_PLAIN) {
+    throw new RangeError(`readMessage: a message starting with ${String(bytes[start])}`);
+  }
+  rb = bytes;
+  rv = view;
+  rp = start + 1;
+  let value: unknown;
+  try {
+    value = readPlain();
+  } finally {
+    readHandles = NO_HANDLES;
+  }
+  if (rp !== end) throw new RangeError(`readMessage: a plain message of ${end - start} bytes ended after ${rp - start}`);
+  return value;
+}
+
+function readPlain(): unknown {
+  const b = rb;
+  const tag = b[rp++];
+  switch (tag) {
+    case P_ASCII8: {
+      const n = b[rp]!;
+      const at = rp + 1;
+      rp = at + n;
+      return ascii(b, at, n);
+    }
+    case P_INT32: {
+      const v = rv.getInt32(rp, true);
+      rp += 4;
+      return v;
+    }
+    case P_OBJECT:
+      return readObject();
+    case P_FLOAT64: {
+      const v = rv.getFloat64(rp, true);
+      rp += 8;
+      return v;
+    }
+    case P_ARRAY: {
+      const n = rv.getUint32(rp, true);
+      rp += 4;
+      const a = new Array<unknown>(n);
+      for (let i = 0; i < n; i++) a[i] = readPlain();
+      return a;
+    }
+    case P_UNDEFINED:
+      return undefined;
+    case P_NULL:
+      return null;
+    case P_FALSE:
+      return false;
+    case P_TRUE:
+      return true;
+    case P_ASCII32: {
+      const n = rv.getUint32(rp, true);
+      const at = rp + 4;
+      rp = at + n;
+      return ascii(b, at, n);
+    }
+    case P_UTF16: {
+      const n = rv.getUint32(rp, true);
+      const at = rp + 4;
+      rp = at + 2 * n;
+      return utf16(at, n);
+    }
+    case P_PID:
+    case P_REF: {
+      const v = rv;
+      const node = v.getFloat64(rp, true);
+      const scheduler = v.getFloat64(rp + 8, true);
+      const serial = v.getFloat64(rp + 16, true);
+      rp += 24;
+      return tag === P_PID ? new Pid(node, scheduler, serial) : new Ref(node, scheduler, serial);
+    }
+    case P_HANDLE: {
+      const h = readHandles[rv.getUint32(rp, true)];
+      rp += 4;
+      if (h === undefined) throw new RangeError('readMessage: a shared binary beyond those the message carries');
+      return h;
+    }
+    default:
+      throw new RangeError(`readMessage: unknown tag ${String(tag)} at byte ${rp - 1}`);
+  }
+}
+
+/**
+ * Objects whose keys have been seen before are built by a function made for those keys (a
+ * literal `{"type": read(), "n": read()}`), found by the bytes of the keys: no key strings to
+ * read, and every such object gets the same hidden class, as in the sender's code.
+ */
+interface Shape {
+  count: number;
+  keyBytes: Uint8Array;
+  make: (read: () => unknown) => object;
+}
+const SHAPE_BITS = 9;
+const shapes: (Shape | undefined)[] = new Array<Shape | undefined>(1 << SHAPE_BITS).fill(undefined);
+/** Objects with more keys are built key by key. */
+const SHAPE_MAX_KEYS = 32;
+
+/** The shape of the last object read by its keys: a stream of like messages skips the hash. */
+let lastShape: Shape | null = null;
+
+function readObject(): object {
+  const b = rb;
+  const count = rv.getUint32(rp, true);
+  rp += 4;
+  const keysStart = rp;
+  const last = lastShape;
+  if (last !== null && last.count === count && sameBytes(b, keysStart, last.keyBytes)) {
+    rp = keysStart + last.keyBytes.length;
+    return last.make(readPlain);
+  }
+  // The keys' extent and a hash of their bytes (short ASCII keys, the common case, are walked
+  // here; any other key makes the object one to build key by key).
+  let p = keysStart;
+  let hash = count;
+  let simple = count <= SHAPE_MAX_KEYS;
+  for (let i = 0; i < count && simple; i++) {
+    if (b[p] !== P_ASCII8) {
+      simple = false;
+      break;
+    }
+    const end = p + 2 + b[p + 1]!;
+    for (; p < end; p++) hash = Math.imul(hash ^ b[p]!, 0x01000193);
+  }
+  if (simple) {
+    const length = p - keysStart;
+    const slot = (hash >>> (32 - SHAPE_BITS)) & ((1 << SHAPE_BITS) - 1);
+    const shape = shapes[slot];
+    if (shape !== undefined && shape.count === count && shape.keyBytes.length === length && sameBytes(b, keysStart, shape.keyBytes)) {
+      rp = p;
+      lastShape = shape;
+      return shape.make(readPlain);
+    }
+  }
+  const keys = new Array<string>(count);
+  for (let i = 0; i < count; i++) keys[i] = readPlain() as string;
+  const o: Record<string, unknown> = {};
+  for (let i = 0; i < count; i++) {
+    const key = keys[i]!;
+    const value = readPlain();
+    // Never written (the general path refuses it), but a frame is data: no prototype change.
+    if (key === '__proto__') Object.defineProperty(o, key, { value, writable: true, enumerable: true, configurable: true });
+    else o[key] = value;
+  }
+  if (simple && !keys.includes('__proto__')) {
+    const slot = (hash >>> (32 - SHAPE_BITS)) & ((1 << SHAPE_BITS) - 1);
+    const body = keys.map((k) => `${JSON.stringify(k)}: read()`).join(', ');
+    const make = new Function('read', `return { ${body} };`) as Shape['make'];
+    shapes[slot] = lastShape = { count, keyBytes: b.slice(keysStart, p), make };
+  }
+  return o;
+}
+
+function sameBytes(b: Uint8Array, at: number, expected: Uint8Array): boolean {
+  for (let i = 0; i < expected.length; i++) if (b[at + i] !== expected[i]) return false;
+  return true;
+}
+
+const fromCharCode = String.fromCharCode;
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
+
+/** Recently read short strings (object keys, tags) by their bytes: no new string for a repeat. */
+const ASCII_CACHE_BITS = 10;
+const asciiCacheKeys: number[] = new Array<number>(1 << ASCII_CACHE_BITS).fill(-1);
+const asciiCacheKeys2: number[] = new Array<number>(1 << ASCII_CACHE_BITS).fill(-1);
+const asciiCacheStrings: string[] = new Array<string>(1 << ASCII_CACHE_BITS).fill('');
+
+function ascii(b: Uint8Array, at: number, n: number): string {
+  if (n > 8) return n > 64 ? latin1Slice.call(b, at, at + n) : asciiLoop(b, at, n);
+  if (n === 0) return '';
+  // Up to 8 bytes of 7 bits: the bytes themselves and the length are the cache key (60 bits).
+  let lo = n;
+  let hi = 0;
+  for (let i = 0; i < n && i < 4; i++) lo |= b[at + i]! << (4 + 7 * i);
+  for (let i = 4; i < n; i++) hi |= b[at + i]! << (7 * (i - 4));
+  const slot = ((lo ^ (hi * 31)) >>> 0) & ((1 << ASCII_CACHE_BITS) - 1);
+  if (asciiCacheKeys[slot] === lo && asciiCacheKeys2[slot] === hi) return asciiCacheStrings[slot]!;
+  const s = asciiLoop(b, at, n);
+  asciiCacheKeys[slot] = lo;
+  asciiCacheKeys2[slot] = hi;
+  asciiCacheStrings[slot] = s;
+  return s;
+}
+
+function asciiLoop(b: Uint8Array, at: number, n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += fromCharCode(b[at + i]!);
+  return s;
+}
+
+function utf16(at: number, n: number): string {
+  const v = rv;
+  const units = new Array<number>(Math.min(n, 8192));
+  let s = '';
+  for (let done = 0; done < n; ) {
+    const count = Math.min(n - done, 8192);
+    units.length = count;
+    for (let i = 0; i < count; i++) units[i] = v.getUint16(at + 2 * (done + i), true);
+    s += fromCharCode.apply(null, units);
+    done += count;
+  }
+  return s;
+}

@@ -1,21 +1,29 @@
 /**
  * The transport between scheduler threads: every scheduler consumes one multi-producer
- * RecordRing (its public queue) and produces into everyone else's. A frame is one msgpackr
- * value: `[kind, ...fields]`, the message itself encoded inside (one encode per send).
+ * RecordRing (its public queue) and produces into everyone else's. Frames to one destination
+ * are batched: each send appends its frame to that destination's WireWriter, and the batch
+ * goes into the ring as one record at the end of the current JavaScript job (a microtask), or
+ * at once when it reaches BATCH_BYTES. A record is a run of frames, each `[u32 length][frame]`:
+ *
+ *   MESSAGE  [0x4d][alias 0|1][serial float64][message: codec-wire writeMessage]
+ *   PACKED   [0x50][msgpackr `[kind, ...fields]`]       exit, link, spawn, chunk, name, down …
  *
  *   sender thread                                   receiver thread
- *   Scheduler ─send(pid)─▶ RingTransport.sendMessage      consume loop: ring.drain(frames)
- *     encode([MSG, serial, alias?, msg])                    decode ─▶ Scheduler.deliverLocal /
- *     ring[pid.scheduler].tryPush ── full? ─▶ overflow        exitSignal / acceptLink / adoptSpawn …
- *     queue (async push, order kept)                     then yields to the event loop; parks on
+ *   Scheduler ─send(pid)─▶ RingTransport.sendMessage      consume loop: ring.drain(records)
+ *     writeMessage into batch[pid.scheduler]                each frame ─▶ Scheduler.deliverLocal /
+ *   end of job (or batch full) ─▶ flush:                    exitSignal / acceptLink / adoptSpawn …
+ *     ring.tryPush(batch) ── full? ─▶ overflow queue      then yields to the event loop; parks on
  *     too big? ─▶ CHUNK frames, reassembled               the doorbell when the ring is empty
  *
- * Per-pair order holds because one thread pushes its frames to a ring in send order (the
- * overflow queue and the chunks keep that order) and the ring is FIFO.
+ * Per-pair order holds because one thread appends its frames for a ring to one batch in send
+ * order, pushes batches in order (the overflow queue and the chunks keep that order) and the
+ * ring is FIFO. A thread that dies or stalls in the middle of a job loses the frames of that
+ * job not yet pushed, as messages in flight to a node that goes down are lost.
  */
 import { RecordRing } from 'sharedarraybuffer-queue';
 import type { Spawnable, SpawnOptions } from './context.js';
 import { decodeFrom, encode, encodeFrame } from './codec.js';
+import { readMessage, WireWriter, writeMessage } from './codec-wire.js';
 import { BadArgError } from './errors.js';
 import { Pid, Ref } from './pid.js';
 import type { Process } from './process.js';
@@ -62,6 +70,13 @@ export interface RingTransportOptions {
 }
 
 const CHUNK_BYTES_FRACTION = 4;
+/** A batch this large is pushed at once, without waiting for the end of the job. */
+const BATCH_BYTES = 64 * 1024;
+/** Frame formats inside a record (the first byte of a frame). */
+const MESSAGE = 0x4d;
+const PACKED = 0x50;
+/** Bytes of a message frame before its message: format, alias flag, serial. */
+const MESSAGE_HEAD = 10;
 /** Stands in for a frame already pushed from an overflow queue (lets its bytes be collected). */
 const NOTHING = new Uint8Array(0);
 
@@ -79,14 +94,29 @@ export class RingTransport implements Transport {
   private readonly overflow = new Map<number, Uint8Array[]>();
   /** Partial chunked frames, per source scheduler. */
   private readonly partial = new Map<number, Uint8Array[]>();
+  /** The batch of frames being written for each destination scheduler. */
+  private readonly batches: WireWriter[];
+  /** Destinations whose batch holds frames, in the order they got their first. */
+  private readonly dirty: number[] = [];
+  private flushQueued = false;
+  /** True while a frame is being written (a getter in a message could send meanwhile). */
+  private writing = false;
+  /** Frames sent from inside the writing of another one: appended once that one is done. */
+  private nested: { target: number; frame: Uint8Array }[] = [];
+  private readonly flushAll = (): void => {
+    this.flushQueued = false;
+    const dirty = this.dirty;
+    for (let i = 0; i < dirty.length; i++) this.flush(dirty[i]!);
+    dirty.length = 0;
+  };
+  /** The pid of the last message delivered from the ring (dispatchMessage). */
+  private lastTo: Pid | null = null;
   private stopped = false;
   private consuming: Promise<void> | null = null;
-  private readonly onFrame = (bytes: Uint8Array, offset: number, length: number): void => {
-    try {
-      this.dispatch(decodeFrom(bytes, offset, offset + length) as unknown[]);
-    } catch (e) {
-      this.onError(e);
-    }
+  /** A DataView over the ring we consume (its frames are read in place). */
+  private readonly view: DataView;
+  private readonly onRecord = (bytes: Uint8Array, offset: number, length: number): void => {
+    this.dispatchRecord(bytes, this.view, offset, offset + length);
   };
 
   constructor(options: RingTransportOptions) {
@@ -98,6 +128,8 @@ export class RingTransport implements Transport {
     this.deadBelow = options.deadBelow ?? 0;
     this.refsDeadBelow = options.refsDeadBelow ?? 0;
     this.onError = options.onError ?? (() => {});
+    this.batches = this.rings.map(() => new WireWriter());
+    this.view = new DataView(this.rings[this.self]!.buffer);
   }
 
   /** Binds the scheduler frames are delivered to, and starts consuming our ring. */
@@ -109,8 +141,10 @@ export class RingTransport implements Transport {
   /** Stops consuming (the ring is left as it is). Resolves when the loop has ended. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.flushAll();
     // Wake our own consumer if it is parked.
-    this.rings[this.self]!.tryPush(encode([Frame.Name, null, null]));
+    this.send(this.self, encode([Frame.Name, null, null]));
+    this.flush(this.self);
     await this.consuming;
   }
 
@@ -133,32 +167,56 @@ export class RingTransport implements Transport {
   // ── Transport: outgoing ─────────────────────────────────────────────────────
 
   sendMessage(to: Pid | Ref, message: unknown): void {
-    // encodeFrame: an unsendable value is reported at its path in the message (msg.a[2]).
-    this.push(to.scheduler, encodeFrame([Frame.Message, to.serial, to instanceof Ref ? 1 : 0], message));
+    const target = to.scheduler;
+    const w = this.batches[target];
+    if (w === undefined) return; // no such scheduler: like a dead pid, dropped
+    if (this.writing) {
+      // Sent by a getter of a message being written: the general way, appended after it.
+      this.nested.push({ target, frame: encodeFrame([Frame.Message, to.serial, to instanceof Ref ? 1 : 0], message) });
+      return;
+    }
+    const start = w.length;
+    const at = w.reserve(4 + MESSAGE_HEAD);
+    w.bytes[at + 4] = MESSAGE;
+    w.bytes[at + 5] = to instanceof Ref ? 1 : 0;
+    w.view.setFloat64(at + 6, to.serial, true);
+    this.writing = true;
+    try {
+      // An unsendable value is reported at its path in the message (msg.a[2]); w is left as it was.
+      writeMessage(w, message);
+    } catch (e) {
+      w.length = start;
+      throw e;
+    } finally {
+      this.writing = false;
+    }
+    w.view.setUint32(at, w.length - at - 4, true);
+    this.written(target, w, start);
+    if (this.nested.length > 0) this.appendNested();
   }
 
   exitSignal(from: Pid, to: Pid, reason: ExitReason, viaLink: boolean): void {
-    this.push(to.scheduler, encode([Frame.Exit, to.serial, from, reason, viaLink ? 1 : 0]));
+    this.send(to.scheduler, encode([Frame.Exit, to.serial, from, reason, viaLink ? 1 : 0]));
   }
 
   link(from: Pid, to: Pid): void {
-    this.push(to.scheduler, encode([Frame.Link, to.serial, from]));
+    this.send(to.scheduler, encode([Frame.Link, to.serial, from]));
   }
 
   unlink(from: Pid, to: Pid): void {
-    this.push(to.scheduler, encode([Frame.Unlink, to.serial, from]));
+    this.send(to.scheduler, encode([Frame.Unlink, to.serial, from]));
   }
 
   monitor(watcher: Pid, target: Pid, ref: Ref): void {
-    this.push(target.scheduler, encode([Frame.Monitor, target.serial, watcher, ref]));
+    this.send(target.scheduler, encode([Frame.Monitor, target.serial, watcher, ref]));
   }
 
   down(watcher: Pid, down: DownMessage): void {
-    this.push(watcher.scheduler, encode([Frame.Down, watcher.serial, down]));
+    this.send(watcher.scheduler, encode([Frame.Down, watcher.serial, down]));
   }
 
   demonitor(_watcher: Pid, target: Pid, ref: Ref): void {
-    this.push(target.scheduler, encode([Frame.Demonitor, target.serial, ref]));
+    this.send(target.scheduler, encode([Frame.Demonitor, target.serial, ref]));
   }
 
   spawn(actor: Spawnable<any[]>, args: unknown[], options: SpawnOptions, linkTo: Pid | undefined, parent: Pid | undefined): Pid {
@@ -173,13 +231,63 @@ export class RingTransport implements Transport {
     const pid = new Pid(this.scheduler.node, target, serial);
     const linker = linkTo === undefined ? undefined : this.scheduler.local(linkTo);
     if (linker !== undefined) (linker.links ??= new Map()).set(pidKey(pid), pid);
-    this.push(target, encode([Frame.Spawn, serial, body]));
+    this.send(target, encode([Frame.Spawn, serial, body]));
     return pid;
   }
 
   /** Tells the owner of `pid` that it now holds `name` (registered from another thread). */
   adoptName(pid: Pid, name: string): void {
-    this.push(pid.scheduler, encode([Frame.Name, pid.serial, name]));
+    this.send(pid.scheduler, encode([Frame.Name, pid.serial, name]));
+  }
+
+  /** Appends a PACKED frame (msgpackr bytes of `[kind, ...fields]`) to the batch for `target`. */
+  private send(target: number, packed: Uint8Array): void {
+    const w = this.batches[target];
+    if (w === undefined) return; // no such scheduler: like a dead pid, dropped
+    if (this.writing) {
+      this.nested.push({ target, frame: packed });
+      return;
+    }
+    const start = w.length;
+    const at = w.reserve(5 + packed.length);
+    w.view.setUint32(at, 1 + packed.length, true);
+    w.bytes[at + 4] = PACKED;
+    w.bytes.set(packed, at + 5);
+    this.written(target, w, start);
+  }
+
+  /** A frame was appended at `start`: queue the flush with the first, push a full batch now. */
+  private written(target: number, w: WireWriter, start: number): void {
+    if (start === 0) {
+      this.dirty.push(target);
+      if (!this.flushQueued) {
+        this.flushQueued = true;
+        queueMicrotask(this.flushAll);
+      }
+    }
+    if (w.length >= BATCH_BYTES) this.flush(target);
+  }
+
+  private appendNested(): void {
+    const nested = this.nested;
+    this.nested = [];
+    for (const { target, frame } of nested) this.send(target, frame);
+  }
+
+  /** Pushes the batch for `target` (if any) into its ring, in order behind earlier ones. */
+  private flush(target: number): void {
+    const w = this.batches[target]!;
+    if (w.length === 0) return;
+    const record = w.bytes.subarray(0, w.length);
+    const ring = this.rings[target]!;
+    if (this.overflow.size === 0 || !this.overflow.has(target)) {
+      if (record.length <= ring.maxRecordBytes && ring.tryPush(record)) {
+        w.reset(BATCH_BYTES * 2);
+        return;
+      }
+    }
+    this.push(target, record.slice());
+    w.reset(BATCH_BYTES * 2);
   }
 
   private push(target: number, frame: Uint8Array): void {
@@ -207,7 +315,12 @@ export class RingTransport implements Transport {
     const out: Uint8Array[] = [];
     for (let at = 0; at < frame.length; at += size) {
       const last = at + size >= frame.length ? 1 : 0;
-      out.push(encode([Frame.Chunk, this.self, last, frame.subarray(at, Math.min(frame.length, at + size))]));
+      const packed = encode([Frame.Chunk, this.self, last, frame.subarray(at, Math.min(frame.length, at + size))]);
+      const record = new Uint8Array(5 + packed.length);
+      new DataView(record.buffer).setUint32(0, 1 + packed.length, true);
+      record[4] = PACKED;
+      record.set(packed, 5);
+      out.push(record);
     }
     return out;
   }
@@ -247,7 +360,7 @@ export class RingTransport implements Transport {
   private async consume(): Promise<void> {
     const ring = this.rings[this.self]!;
     while (!this.stopped) {
-      const n = ring.drain(this.onFrame, 4096);
+      const n = ring.drain(this.onRecord, 4);
       if (n > 0) {
         // Let the actors just woken run, and timers and I/O, before the next batch.
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -255,6 +368,39 @@ export class RingTransport implements Transport {
         await ring.waitForRecords();
       }
     }
+  }
+
+  /** Handles the frames of one record, `bytes[start, end)`; a bad frame is reported, the rest still handled. */
+  private dispatchRecord(bytes: Uint8Array, view: DataView, start: number, end: number): void {
+    let at = start;
+    while (at < end) {
+      const length = view.getUint32(at, true);
+      const frame = at + 4;
+      at = frame + length;
+      try {
+        if (bytes[frame] === MESSAGE) this.dispatchMessage(bytes, view, frame, at);
+        else this.dispatch(decodeFrom(bytes, frame + 1, at) as unknown[]);
+      } catch (e) {
+        this.onError(e);
+      }
+    }
+  }
+
+  private dispatchMessage(bytes: Uint8Array, view: DataView, frame: number, end: number): void {
+    const alias = bytes[frame + 1] === 1;
+    const serial = view.getFloat64(frame + 2, true);
+    // A message to an alias names a ref serial, which counts apart from pid serials.
+    if (serial <= (alias ? this.refsDeadBelow : this.deadBelow)) return; // to an actor of a dead thread
+    const s = this.scheduler;
+    const message = readMessage(bytes, view, frame + MESSAGE_HEAD, end);
+    if (alias) {
+      s.deliverLocal(new Ref(s.node, this.self, serial), message);
+      return;
+    }
+    // A run of messages to one actor (a stream, a fan-in) reuses its pid: deliverLocal keeps none.
+    let to = this.lastTo;
+    if (to === null || to.serial !== serial) this.lastTo = to = new Pid(s.node, this.self, serial);
+    s.deliverLocal(to, message);
   }
 
   private dispatch(f: unknown[]): void {
@@ -346,6 +492,6 @@ export class RingTransport implements Transport {
       whole.set(p, at);
       at += p.length;
     }
-    this.dispatch(decodeFrom(whole, 0, whole.length) as unknown[]);
+    this.dispatchRecord(whole, new DataView(whole.buffer), 0, whole.length);
   }
 }

@@ -23,7 +23,9 @@ openBinaryHeap(data.binaries.buffer, data.id, data.binaries.threshold);
 
 const transport = new RingTransport({
   self: data.id,
-  rings: data.rings.map((sab) => RecordRing.open(sab, { spinMicros: data.spinMicros })),
+  // keepAlive false: the control port's listener keeps this thread alive; a ref'd timer per park
+  // (what keepAlive costs) is work on every wake-up.
+  rings: data.rings.map((sab) => RecordRing.open(sab, { spinMicros: data.spinMicros, keepAlive: false })),
   serials: new Int32Array(data.serials),
   refBlocks: new Int32Array(data.refBlocks),
   loadDefinition,

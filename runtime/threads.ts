@@ -63,7 +63,11 @@ export class SchedulerThreads {
 
   private constructor(private readonly options: ThreadsOptions) {
     const total = options.count + 1;
-    this.rings = Array.from({ length: total }, () => RecordRing.create(options.ringBytes, { producers: 'multi', spinMicros: options.spinMicros }));
+    this.rings = Array.from({ length: total }, () =>
+      // keepAlive false: no ref'd timer per park on the main thread (a cost on every wake-up);
+      // the scheduler threads' Worker handles keep this process alive while any runs.
+      RecordRing.create(options.ringBytes, { producers: 'multi', spinMicros: options.spinMicros, keepAlive: false }),
+    );
     this.serials = new Int32Array(new SharedArrayBuffer(4 * total));
     this.refBlocks = new Int32Array(new SharedArrayBuffer(4 * total));
     this.names = SharedNames.create({ capacity: options.maxNames });

@@ -281,3 +281,29 @@ export function mutateDeep(v: unknown): void {
     o.added = 1;
   }
 }
+
+/** Plain data only (what the ring's own message format carries without msgpackr). */
+export const plainData: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown; object: unknown; array: unknown }>((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.oneof(
+      fc.double(),
+      fc.integer(),
+      fc.constantFrom(0, -0, NaN, Infinity, -Infinity, 2 ** 53, -(2 ** 31), 2 ** 31 - 1, 2 ** 31, 2 ** 32, 0.1),
+      fc.string({ maxLength: 8 }),
+      fc.string({ unit: 'binary', maxLength: 8 }),
+      fc.string({ minLength: 30, maxLength: 300 }),
+      fc.string({ unit: 'grapheme-ascii', minLength: 250, maxLength: 300 }),
+      utf16String,
+      fc.boolean(),
+      fc.constant(null),
+      fc.constant(undefined),
+      pid,
+      ref,
+    ),
+    tie('object'),
+    tie('array'),
+  ),
+  object: fc.dictionary(key, tie('value'), { maxKeys: 5, noNullPrototype: true }),
+  array: fc.oneof(fc.array(tie('value'), { maxLength: 5 }), fc.sparseArray(tie('value'), { maxLength: 6 })),
+})).value;

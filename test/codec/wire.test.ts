@@ -15,6 +15,7 @@ import {
 } from '../../runtime/codec.js';
 // After the codec, as in the runtime: it must be the first to load msgpackr (codec-env.ts).
 import { isNativeAccelerationEnabled } from 'msgpackr';
+import { PACKED_MESSAGE, readMessage, WireWriter, writeMessage } from '../../runtime/codec-wire.js';
 import { Pid, Ref } from '../../runtime/pid.js';
 import { difference } from './support.js';
 
@@ -186,6 +187,32 @@ describe('codec - shared-binary hook', () => {
     expect(got[0]).toBeInstanceOf(FakeHandle);
     expect(got[0]!.id).toBe(9);
     expect(log).toEqual(['toWire 9']);
+  });
+
+  it('writeMessage - carries handles in the plain format, each toWire once and only for a message that is sent', () => {
+    register();
+    const w = new WireWriter();
+    const view = () => new DataView(w.bytes.buffer);
+    writeMessage(w, { a: new FakeHandle(1), b: [2, new FakeHandle(2)] });
+    expect(w.bytes[0]).not.toBe(PACKED_MESSAGE);
+    expect(log).toEqual(['toWire 1', 'toWire 2']);
+    const got = readMessage(w.bytes, view(), 0, w.length) as { a: FakeHandle; b: [number, FakeHandle] };
+    expect(got.a).toBeInstanceOf(FakeHandle);
+    expect([got.a.id, got.b[0], got.b[1].id]).toEqual([1, 2, 2]);
+    // Not plain after a handle (a Map): msgpackr carries the whole message, toWire runs once.
+    log.length = 0;
+    const start = w.length;
+    writeMessage(w, [new FakeHandle(5), new Map([[1, 1]])]);
+    expect(w.bytes[start]).toBe(PACKED_MESSAGE);
+    expect(log).toEqual(['toWire 5']);
+    const again = readMessage(w.bytes, view(), start, w.length) as [FakeHandle, Map<number, number>];
+    expect(again[0].id).toBe(5);
+    // Refused after a handle: toWire never runs, nothing is written.
+    log.length = 0;
+    const before = w.length;
+    expect(() => writeMessage(w, { h: new FakeHandle(3), then: () => 0 })).toThrow(UnsendableError);
+    expect(log).toEqual([]);
+    expect(w.length).toBe(before);
   });
 
   it('a refused message - releases handle copies already made and never calls toWire', () => {
