@@ -102,7 +102,7 @@ function copyObject(v: object, depth: number): unknown {
 
 // ── plain objects by shape ──────────────────────────────────────────────────────
 
-/** Copies a plain object of one shape: `{k0: copyValue(v.k0, depth), …}` in key order. */
+/** Copies a plain object of one shape (`{k0: copy of v.k0, …}` in key order), or answers MISS for other keys. */
 type ShapeCopier = (v: Record<string, unknown>, depth: number) => Record<string, unknown>;
 
 /** A shape (own enumerable string keys, in for-in order) and, once seen often, its copier. */
@@ -133,12 +133,30 @@ const scratchKeys: string[] = new Array<string>(MAX_SHAPE_KEYS).fill('');
 
 /**
  * A plain object's copy. The key walk is the same for-in as copyProperties (own enumerable
- * string keys, in order; inherited ones skipped; `__proto__` refused), so a compiled copier is
- * used only for an object whose keys are exactly its shape's. What it copies is then the same:
+ * string keys, in order; inherited ones skipped; `__proto__` refused), so a compiled copier
+ * copies only an object whose keys are exactly its shape's. What it copies is then the same:
  * symbol keys and non-enumerable properties are not among the keys, so they are left out as on
- * the wire; each value is read once, in key order, through copyValue.
+ * the wire; each value is read once, in key order, and copied as copyValue does.
+ *
+ * The two shapes copied last are tried first by their compiled copiers, which check the keys
+ * themselves (their for-in sees one hidden class, so V8 walks it from its enum cache) and answer
+ * MISS for any other object: no key array is collected and compared on the hot path.
  */
 function copyPlain(v: Record<string, unknown>, depth: number): Record<string, unknown> {
+  const recent = recentShape;
+  if (recent !== null && recent.copier !== null) {
+    const out = recent.copier(v, depth);
+    if (out !== MISS) return out;
+  }
+  const other = otherRecentShape;
+  if (other !== null && other.copier !== null) {
+    const out = other.copier(v, depth);
+    if (out !== MISS) {
+      otherRecentShape = recent;
+      recentShape = other;
+      return out;
+    }
+  }
   const keys = scratchKeys;
   let n = 0;
   for (const key in v) {
@@ -161,7 +179,7 @@ function copyPlain(v: Record<string, unknown>, depth: number): Record<string, un
     otherRecentShape = recentShape;
     recentShape = shape;
   }
-  if (shape.copier !== null) return shape.copier(v, depth);
+  if (shape.copier !== null) return shape.copier(v, depth) as Record<string, unknown>;
   if (++shape.seen >= SHAPE_COMPILE_AFTER) shape.copier = compileCopier(shape.keys);
   return copyProperties(v, {}, depth);
 }
@@ -188,15 +206,48 @@ function learnShape(keys: string[], n: number): void {
   shapesByFirstKey.set(first, shape);
 }
 
+/** A copier's answer for an object whose keys are not its shape's. */
+const MISS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
+function refuse(): never {
+  throw REFUSED;
+}
+
 /**
- * Compiles the copier of a shape. Keys go into the source only through JSON.stringify, so any
- * string is a quoted property name, never code; `__proto__` (which a literal would take as the
- * prototype) was refused before any shape was learnt.
+ * Compiles the copier of a shape: a for-in that answers MISS unless the own enumerable keys are
+ * exactly `keys` in order (an own `__proto__` key is never among them: it is refused before any
+ * shape is learnt, so such an object goes to the key-by-key path, which refuses it), then an
+ * object literal of the values, each read once in key order and copied inline as copyValue
+ * would (primitives kept, functions and symbols refused, objects through copyObject).
+ * Keys go into the source only through JSON.stringify, so any string is a quoted property
+ * name, never code.
  */
 function compileCopier(keys: readonly string[]): ShapeCopier {
-  const fields = keys.map((k) => `${JSON.stringify(k)}: copyValue(v[${JSON.stringify(k)}], depth)`);
-  const make = new Function('copyValue', `return function copyShape(v, depth) { return { ${fields.join(', ')} }; };`);
-  return make(copyValue) as ShapeCopier;
+  const q = keys.map((k) => JSON.stringify(k));
+  const checks = q.map((k, i) => `case ${i}: if (key !== ${k}) return MISS; break;`).join(' ');
+  const fields = q.map(
+    (k) =>
+      `${k}: (x = v[${k}], typeof x === 'object' ? (x === null ? null : copyObject(x, depth)) : ` +
+      `typeof x === 'function' || typeof x === 'symbol' ? refuse() : x)`,
+  );
+  const make = new Function(
+    'copyObject',
+    'refuse',
+    'hasOwnProperty',
+    'MISS',
+    `return function copyShape(v, depth) {
+      let i = 0;
+      for (const key in v) {
+        if (!hasOwnProperty.call(v, key)) continue;
+        switch (i) { ${checks} default: return MISS; }
+        i++;
+      }
+      if (i !== ${keys.length}) return MISS;
+      let x;
+      return { ${fields.join(', ')} };
+    };`,
+  );
+  return make(copyObject, refuse, hasOwnProperty, MISS) as ShapeCopier;
 }
 
 function copyProperties(
