@@ -122,6 +122,9 @@ export function pidKey(pid: Pid | Ref): number {
   return pid.node * 4398046511104 + pid.scheduler * 4294967296 + pid.serial;
 }
 
+/** The arguments of an actor spawned with none (shared: a process never changes its arguments). */
+const NO_ARGS: unknown[] = Object.freeze([]) as unknown as unknown[];
+
 /** Ref serials reserved at a time (one shared-counter update per block on scheduler threads). */
 export const REF_BLOCK = 4096;
 
@@ -305,7 +308,8 @@ export class Scheduler {
       }
       return this.transport.spawn(actor, args, options, linkTo?.self, parent ?? linkTo?.self);
     }
-    const copiedArgs = copy(args) as unknown[];
+    // No arguments (the usual idle worker): nothing to copy, and no array of its own to keep.
+    const copiedArgs = Array.isArray(args) && args.length === 0 ? NO_ARGS : (copy(args) as unknown[]);
     return this.spawnLocal(actor, copiedArgs, kind, linkTo?.self ?? undefined, parent ?? linkTo?.self).self;
   }
 
