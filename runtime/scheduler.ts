@@ -433,14 +433,16 @@ export class Scheduler {
   /** Copy-on-send to any destination; to a dead pid it is dropped silently. */
   send(dest: Destination, message: unknown): void {
     this.reductions++;
-    if (dest instanceof Pid) {
-      const cached = dest.local as Process | undefined;
-      // Fast path: a pid made here still pointing at its live actor.
-      if (cached !== undefined) cached.deliver(copy(message));
-      else this.sendTo(dest, message);
+    // Fast path: a pid made here still pointing at its live actor. Tested by its constructor, not
+    // `instanceof Pid`: V8 (Node 20) compiles that instanceof here to a generic builtin call
+    // (≈230 instructions per send under callgrind); a constructor load is a map check.
+    const cached = typeof dest === 'object' && dest !== null ? ((dest as Pid).local as Process | undefined) : undefined;
+    if (cached !== undefined && (dest as Pid).constructor === Pid) {
+      cached.deliver(copy(message));
       return;
     }
-    this.sendTo(this.resolve(dest), message); // an alias (a reply) or a name
+    if (dest instanceof Pid) this.sendTo(dest, message);
+    else this.sendTo(this.resolve(dest), message); // an alias (a reply) or a name
   }
 
   private sendTo(to: Pid | Ref, message: unknown): void {
