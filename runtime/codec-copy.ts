@@ -40,6 +40,7 @@ import { Pid, Ref } from './pid.js';
 // outside a "type": "module" package) or under vitest's module runner, every use of an
 // imported binding is a getter call, which measured copy() 5x slower.
 const OBJECT_PROTO: object = Object.prototype;
+const OBJECT_CTOR: unknown = Object;
 const ARRAY_PROTO: object = Array.prototype;
 const PID_PROTO: object = Pid.prototype;
 const REF_PROTO: object = Ref.prototype;
@@ -72,7 +73,15 @@ export function copy<T>(value: T): T {
   }
   const mark = handleCopies.length;
   try {
-    const out = copyObject(value, 0) as T;
+    // The copier of the shape copied last checks keys and prototype itself (see compileCopier);
+    // tried only for what looks like a plain object, so an array or a binary is never walked
+    // by its for-in (which would list every index).
+    const recent = recentShape;
+    let out = MISS as T;
+    if (recent !== null && recent.copier !== null && (value as { constructor?: unknown }).constructor === OBJECT_CTOR) {
+      out = recent.copier(value as Record<string, unknown>, 1) as T;
+    }
+    if (out === MISS) out = copyObject(value, 0) as T;
     if (handleCopies.length !== mark) handleCopies.length = mark; // kept: the copy succeeded
     return out;
   } catch (e) {
@@ -90,7 +99,12 @@ function copyValue(v: unknown, depth: number): unknown {
 
 function copyObject(v: object, depth: number): unknown {
   if (depth >= DEPTH_LIMIT) throw REFUSED;
-  const proto = getPrototypeOf(v);
+  return copyWithProto(v, getPrototypeOf(v), depth);
+}
+
+/** copyObject for a `v` whose prototype is known (`proto`, from a compiled copier). */
+function copyWithProto(v: object, proto: object | null, depth: number): unknown {
+  if (depth >= DEPTH_LIMIT) throw REFUSED;
   if (proto === OBJECT_PROTO) return copyPlain(v as Record<string, unknown>, depth + 1);
   if (proto === ARRAY_PROTO) {
     if (!Array.isArray(v)) throw REFUSED;
@@ -216,25 +230,34 @@ function refuse(): never {
 /**
  * Compiles the copier of a shape: a for-in that answers MISS unless the own enumerable keys are
  * exactly `keys` in order (an own `__proto__` key is never among them: it is refused before any
- * shape is learnt, so such an object goes to the key-by-key path, which refuses it), then an
- * object literal of the values, each read once in key order and copied inline as copyValue
- * would (primitives kept, functions and symbols refused, objects through copyObject).
+ * shape is learnt, so such an object goes to the key-by-key path, which refuses it), then MISS
+ * unless the prototype is Object.prototype, then an object literal of the values, each read once
+ * in key order and copied inline as copyValue would (primitives kept, functions and symbols
+ * refused, objects through copyWithProto).
+ *
+ * Prototypes are read with Object.getPrototypeOf only after a property load from the same
+ * object (the first value; `constructor` for a value that is an object): with that load's map
+ * check, V8 folds getPrototypeOf to a constant, where elsewhere it is a runtime call (≈240
+ * instructions per message of two, under callgrind). The `constructor` read is a plain property
+ * read; for the usual values (pids, plain objects) it finds Object's or Pid's.
+ *
  * Keys go into the source only through JSON.stringify, so any string is a quoted property
  * name, never code.
  */
 function compileCopier(keys: readonly string[]): ShapeCopier {
   const q = keys.map((k) => JSON.stringify(k));
   const checks = q.map((k, i) => `case ${i}: if (key !== ${k}) return MISS; break;`).join(' ');
-  const fields = q.map(
-    (k) =>
-      `${k}: (x = v[${k}], typeof x === 'object' ? (x === null ? null : copyObject(x, depth)) : ` +
-      `typeof x === 'function' || typeof x === 'symbol' ? refuse() : x)`,
-  );
+  const value =
+    `typeof x === 'object' ? (x === null ? null : (x.constructor, copyWithProto(x, getPrototypeOf(x), depth))) : ` +
+    `typeof x === 'function' || typeof x === 'symbol' ? refuse() : x`;
+  const fields = q.map((k, i) => (i === 0 ? `${k}: (${value})` : `${k}: (x = v[${k}], ${value})`));
   const make = new Function(
-    'copyObject',
+    'copyWithProto',
     'refuse',
     'hasOwnProperty',
     'MISS',
+    'getPrototypeOf',
+    'OBJECT_PROTO',
     `return function copyShape(v, depth) {
       let i = 0;
       for (const key in v) {
@@ -243,11 +266,12 @@ function compileCopier(keys: readonly string[]): ShapeCopier {
         i++;
       }
       if (i !== ${keys.length}) return MISS;
-      let x;
+      let x = v[${q[0]}];
+      if (getPrototypeOf(v) !== OBJECT_PROTO) return MISS;
       return { ${fields.join(', ')} };
     };`,
   );
-  return make(copyObject, refuse, hasOwnProperty, MISS) as ShapeCopier;
+  return make(copyWithProto, refuse, hasOwnProperty, MISS, getPrototypeOf, OBJECT_PROTO) as ShapeCopier;
 }
 
 function copyProperties(
