@@ -3,7 +3,7 @@
  * `receive` (and `sleep`), which resolves a promise in one form and is yielded in the other.
  */
 import type { ActorBody, ActorDefinition } from './actor.js';
-import type { Match } from './mailbox.js';
+import type { Match, ReceivePattern } from './mailbox.js';
 import type { TaskDefinition } from './offload.js';
 import type { Pid, Ref } from './pid.js';
 import type { ExitReason, Timeout } from './signals.js';
@@ -133,9 +133,15 @@ export interface Context extends BaseContext {
    * (default) waits forever; on timeout resolves to TIMEOUT. With `since` (a ref from
    * `makeRef`), scanning starts where the mailbox stood when that ref was made: use it when
    * `match` only accepts messages carrying that ref (replies), so older messages are skipped.
+   *
+   * `match` may also be a pattern, `{ type: 'reply' }`: a message matches when it is a plain
+   * object with each of the pattern's keys as an own property whose value is `===` the
+   * pattern's. Same result as the equivalent function, but scanned without a call per message,
+   * and an actor that receives by the same pattern again skips the messages it already found
+   * not to match (docs/guide.md, "Receiving").
    */
-  receive<T = any>(match?: Match): Promise<T>;
-  receive<T = any>(match: Match | undefined, timeoutMs: number, since?: Ref): Promise<T | Timeout>;
+  receive<T = any>(match?: Match | ReceivePattern): Promise<T>;
+  receive<T = any>(match: Match | ReceivePattern | undefined, timeoutMs: number, since?: Ref): Promise<T | Timeout>;
   /** Waits `ms` without taking any message. */
   sleep(ms: number): Promise<void>;
 }

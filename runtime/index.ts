@@ -18,7 +18,7 @@ export type {
   Spawnable,
   TimerRef,
 } from './context.js';
-export type { Match, MailboxMark } from './mailbox.js';
+export type { Match, MailboxMark, ReceivePattern, PatternValue } from './mailbox.js';
 export { Pid, Ref, samePid } from './pid.js';
 export { TIMEOUT, isExitMessage, isDownMessage, isOrderlyExit } from './signals.js';
 export type { ExitReason, ExitMessage, DownMessage, Timeout } from './signals.js';

@@ -1,5 +1,5 @@
 /** Internals for tests and for the other layers of postbox (never re-exported by index.ts). */
-export { Mailbox, NO_MESSAGE } from './mailbox.js';
+export { Mailbox, NO_MESSAGE, Pattern } from './mailbox.js';
 export type { MailboxMark } from './mailbox.js';
 export { Scheduler, NO_TRANSPORT, pidKey } from './scheduler.js';
 export type { Transport, SchedulerOptions } from './scheduler.js';

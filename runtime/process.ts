@@ -22,7 +22,7 @@ import type {
 } from './context.js';
 import { ActorExitedError, BadArgError } from './errors.js';
 import type { KeyTable } from './key-table.js';
-import { Mailbox, NO_MESSAGE, type MailboxMark, type Match } from './mailbox.js';
+import { Mailbox, NO_MESSAGE, Pattern, type MailboxMark, type Match, type ReceivePattern } from './mailbox.js';
 import type { TaskDefinition } from './offload.js';
 import { Pid, Ref } from './pid.js';
 import type { Scheduler } from './scheduler.js';
@@ -68,8 +68,8 @@ export class Process extends Mailbox implements Context {
   queued = false;
   exitReason: ExitReason = undefined;
 
-  /** Current receive: predicate, timer and, for the async form, the resolver of its promise. */
-  private match: Match | undefined = undefined;
+  /** Current receive: predicate (or pattern), timer and, for the async form, the resolver of its promise. */
+  private match: Match | Pattern | undefined = undefined;
   /** The seq of this receive's pending timeout in the scheduler's ReceiveTimers; 0: none. */
   receiveTimer = 0;
   private resolveReceive: ((message: any) => void) | null = null;
@@ -362,22 +362,47 @@ export class Process extends Mailbox implements Context {
 
   // ── context: receive ────────────────────────────────────────────────────────
 
-  receive(match?: Match, timeoutMs: number = Infinity, since?: Ref): any {
+  receive(match?: Match | ReceivePattern, timeoutMs: number = Infinity, since?: Ref): any {
     this.checkAlive();
     if (this.status === Status.Waiting) throw new BadArgError('receive: this actor is already waiting in a receive');
-    if (match !== undefined && typeof match !== 'function') {
-      throw new BadArgError(`receive: expected a match function, got: ${typeof match}`);
-    }
     if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs < 0) {
       throw new BadArgError(`receive: expected a timeout of 0 or more ms, got: ${String(timeoutMs)}`);
     }
     const extra = this.extra;
     const mark = since !== undefined && extra !== null && since === extra.lastRef ? extra.lastRefMark! : undefined;
-    this.mailbox.beginReceive(mark);
-    return this.kind === 'generator' ? this.receiveGenerator(match, timeoutMs) : this.receiveAsync(match, timeoutMs);
+    let m: Match | Pattern | undefined;
+    if (match === undefined || typeof match === 'function') {
+      m = match;
+      this.mailbox.beginReceive(mark);
+    } else {
+      m = this.patternOf(match);
+      this.mailbox.beginPatternReceive(m, mark);
+    }
+    return this.kind === 'generator' ? this.receiveGenerator(m, timeoutMs) : this.receiveAsync(m, timeoutMs);
   }
 
-  private receiveGenerator(match: Match | undefined, timeoutMs: number): ReceiveOp {
+  /**
+   * The compiled form of a receive pattern: the one this actor used last when `pattern` equals it
+   * (keeping its scan memo), else a new one, which becomes the one kept.
+   */
+  private patternOf(pattern: ReceivePattern): Pattern {
+    if (typeof pattern !== 'object' || pattern === null) {
+      throw new BadArgError(`receive: expected a match function or a pattern object, got: ${describeArg(pattern)}`);
+    }
+    const extra = this.ext();
+    const last = extra.pattern;
+    if (last !== null && last.sameAs(pattern)) return last;
+    const compiled = Pattern.compile(pattern);
+    if (compiled === undefined) {
+      throw new BadArgError(
+        'receive: a pattern is a plain object with at least one key, each value a string, number, boolean, bigint, null or undefined',
+      );
+    }
+    extra.pattern = compiled;
+    return compiled;
+  }
+
+  private receiveGenerator(match: Match | Pattern | undefined, timeoutMs: number): ReceiveOp {
     // The run loop takes the message (and counts the reduction); here we only set the state.
     this.status = Status.Waiting;
     this.match = match;
@@ -392,7 +417,7 @@ export class Process extends Mailbox implements Context {
     return RECEIVE_OP;
   }
 
-  private receiveAsync(match: Match | undefined, timeoutMs: number): Promise<unknown> {
+  private receiveAsync(match: Match | Pattern | undefined, timeoutMs: number): Promise<unknown> {
     const scheduler = this.scheduler;
     const m = this.mailbox.take(match);
     if (m !== NO_MESSAGE) {
@@ -630,6 +655,12 @@ class ProcessExtras {
   /** The last ref made here and the mailbox position at that moment. */
   lastRef: Ref | null = null;
   lastRefMark: MailboxMark | null = null;
+  /** The receive pattern used last, with its scan memo (mailbox.ts). */
+  pattern: Pattern | null = null;
+}
+
+function describeArg(v: unknown): string {
+  return v === null ? 'null' : typeof v;
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {

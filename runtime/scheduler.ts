@@ -122,6 +122,9 @@ export function pidKey(pid: Pid | Ref): number {
   return pid.node * 4398046511104 + pid.scheduler * 4294967296 + pid.serial;
 }
 
+/** The arguments of an actor spawned with none (shared: a process never changes its arguments). */
+const NO_ARGS: unknown[] = Object.freeze([]) as unknown as unknown[];
+
 /** Ref serials reserved at a time (one shared-counter update per block on scheduler threads). */
 export const REF_BLOCK = 4096;
 
@@ -306,7 +309,8 @@ export class Scheduler {
       }
       return this.transport.spawn(actor, args, options, linkTo?.self, parent ?? linkTo?.self);
     }
-    const copiedArgs = copy(args) as unknown[];
+    // No arguments (the usual idle worker): nothing to copy, and no array of its own to keep.
+    const copiedArgs = Array.isArray(args) && args.length === 0 ? NO_ARGS : (copy(args) as unknown[]);
     return this.spawnLocal(actor, copiedArgs, kind, linkTo?.self ?? undefined, parent ?? linkTo?.self).self;
   }
 
@@ -434,14 +438,16 @@ export class Scheduler {
   /** Copy-on-send to any destination; to a dead pid it is dropped silently. */
   send(dest: Destination, message: unknown): void {
     this.reductions++;
-    if (dest instanceof Pid) {
-      const cached = dest.local as Process | undefined;
-      // Fast path: a pid made here still pointing at its live actor.
-      if (cached !== undefined) cached.deliver(copy(message));
-      else this.sendTo(dest, message);
+    // Fast path: a pid made here still pointing at its live actor. Tested by its constructor, not
+    // `instanceof Pid`: V8 (Node 20) compiles that instanceof here to a generic builtin call
+    // (≈230 instructions per send under callgrind); a constructor load is a map check.
+    const cached = typeof dest === 'object' && dest !== null ? ((dest as Pid).local as Process | undefined) : undefined;
+    if (cached !== undefined && (dest as Pid).constructor === Pid) {
+      cached.deliver(copy(message));
       return;
     }
-    this.sendTo(this.resolve(dest), message); // an alias (a reply) or a name
+    if (dest instanceof Pid) this.sendTo(dest, message);
+    else this.sendTo(this.resolve(dest), message); // an alias (a reply) or a name
   }
 
   private sendTo(to: Pid | Ref, message: unknown): void {

@@ -82,24 +82,34 @@ export const Helper = defineActor(import.meta.url, 'Helper', function* (ctx) {
   }
 });
 
+/** How the Requester matches a reply: by a fresh ref, by a tag pattern, or by a tag test in a function. */
+export type ReplyMatch = 'ref' | 'pattern' | 'function';
+
 /**
  * Fills its own mailbox with `k` unrelated messages, then does `requests` request/replies to
- * `helper`, matching the reply by a fresh ref (`useRef`) or by a plain tag; reports to `report`.
+ * `helper`, matching the reply by a fresh ref, or by its plain tag: with the pattern
+ * `{ tag: 'reply' }` (as Erlang's `receive {reply} -> ...`) or with a match function testing
+ * the same; reports to `report`.
  */
 export const Requester = defineActor(
   import.meta.url,
   'Requester',
-  function* (ctx, helper: Pid, k: number, requests: number, useRef: boolean, report: Pid) {
+  function* (ctx, helper: Pid, k: number, requests: number, how: ReplyMatch, report: Pid) {
     const self = ctx.self;
     for (let i = 0; i < k; i++) ctx.send(self, { tag: 'noise', n: i });
     // Let the noise land in the mailbox before timing starts.
     yield ctx.sleep(0);
     const t0 = performance.now();
-    if (useRef) {
+    if (how === 'ref') {
       for (let i = 0; i < requests; i++) {
         const ref = ctx.makeRef();
         ctx.send(helper, { ref, from: self });
         yield ctx.receive((m) => m.ref !== undefined && m.ref.serial === ref.serial && ref.equals(m.ref), Infinity, ref);
+      }
+    } else if (how === 'pattern') {
+      for (let i = 0; i < requests; i++) {
+        ctx.send(helper, { tag: 'req', from: self });
+        yield ctx.receive({ tag: 'reply' });
       }
     } else {
       for (let i = 0; i < requests; i++) {

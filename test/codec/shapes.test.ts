@@ -81,6 +81,23 @@ describe('codec - repeated shapes (compiled copies)', () => {
     for (let i = 0; i < WARM; i++) expect(() => copy(evil)).toThrow(/own "__proto__" key/);
   });
 
+  it('an object with a learnt shape\'s keys but another prototype - copied or refused by its kind', () => {
+    class Msg {
+      type = 'ping';
+      n = 1;
+    }
+    copyWarm(() => ({ type: 'ping', n: 1 }));
+    expect(() => copy(new Msg())).toThrow(UnsendableError);
+    expect(() => copy(Object.assign(Object.create({ base: true }) as object, { type: 'ping', n: 1 }))).toThrow(UnsendableError);
+    const bare = copy(Object.assign(Object.create(null) as object, { type: 'ping', n: 1 }));
+    expect(Object.getPrototypeOf(bare)).toBeNull();
+    expect({ ...bare }).toEqual({ type: 'ping', n: 1 });
+    // The same as field values of a learnt shape.
+    copyWarm(() => ({ body: { type: 'ping', n: 1 } }));
+    expect(() => copy({ body: new Msg() })).toThrow(UnsendableError);
+    expect(Object.getPrototypeOf(copy({ body: Object.assign(Object.create(null) as object, { type: 'ping', n: 1 }) }).body)).toBeNull();
+  });
+
   it('a subset or superset of a learnt shape - copies exactly its own keys', () => {
     copyWarm(() => ({ p: 1, q: 2, r: 3 }));
     // Right after the longer shape (the last one copied), then after others.

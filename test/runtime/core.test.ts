@@ -8,6 +8,7 @@ import {
   isExitMessage,
   start,
   type ActorSystem,
+  type Context,
   type Inbox,
   type Pid,
 } from '../../runtime/index.js';
@@ -225,6 +226,29 @@ describe('ordering and selective receive', () => {
   it('receive - bad arguments are refused with a clear error', () => {
     expect(() => me.receive('x' as never)).toThrow(BadArgError);
     expect(() => me.receive(undefined, -1)).toThrow(/timeout/);
+    for (const bad of [null, {}, { a: {} }, { a: [1] }, [1], new Map()]) {
+      expect(() => me.receive(bad as never)).toThrow(/pattern/);
+    }
+  });
+
+  it('receive by pattern - the first plain object with those own values, in both forms', async () => {
+    const Tagged = function* (ctx: Context, to: Pid): Generator<unknown, void, unknown> {
+      ctx.send(to, { gen: yield ctx.receive({ type: 'reply', n: 2 }) });
+      ctx.send(to, { gen: yield ctx.receive({ type: 'reply' }, 0) });
+    };
+    const AsyncTagged = async (ctx: Context, to: Pid) => {
+      ctx.send(to, { async: await ctx.receive({ type: 'reply', n: 2 }) });
+      ctx.send(to, { async: await ctx.receive({ type: 'reply' }, 0) });
+    };
+    for (const [key, body] of [['gen', Tagged], ['async', AsyncTagged]] as const) {
+      const pid = system.spawn(body as typeof Tagged, me.self);
+      for (const m of [['reply', 2], { type: 'reply', n: '2' }, { type: 'other', n: 2 }, { n: 2, type: 'reply', x: 1 }, { type: 'reply', n: 2 }]) {
+        system.send(pid, m);
+      }
+      expect(await assertReceive(me)).toEqual({ [key]: { n: 2, type: 'reply', x: 1 } });
+      expect(await assertReceive(me)).toEqual({ [key]: { type: 'reply', n: '2' } });
+      await system.join(pid);
+    }
   });
 });
 

@@ -13,7 +13,22 @@ export const PREDICATES: ((v: number) => boolean)[] = [
   (v) => v % 3 === 0,
   (v) => v > 50,
   (v) => v < 0, // never: values are >= 0
+  // Received on the runtime by the pattern of the same index in PATTERNS (`{ r: v % 3 }`).
+  (v) => v % 3 === 0,
+  (v) => v % 3 === 1,
+  (v) => v % 3 === 2,
 ];
+
+/**
+ * The runtime's receive for predicate `i`: a pattern where one is given (data messages carry
+ * `r: v % 3`, see dataMessage), else a function testing PREDICATES[i].
+ */
+export const PATTERNS: ({ r: number } | undefined)[] = PREDICATES.map((_, i) => (i >= 6 ? { r: i - 6 } : undefined));
+
+/** The message carrying value `v` on the runtime. */
+export function dataMessage(v: number): { v: number; r: number } {
+  return { v, r: v % 3 };
+}
 
 export type Command =
   | { kind: 'send'; from: 'driver' | number; to: number; v: number }
