@@ -98,6 +98,15 @@ export class RingTransport implements Transport {
   private readonly batches: WireWriter[];
   /** Destinations whose batch holds frames, in the order they got their first. */
   private readonly dirty: number[] = [];
+  /**
+   * The destination whose batch holds a spawn frame not yet pushed, or -1. The new pid may
+   * travel in any frame written after the spawn; were that frame's batch pushed first, its
+   * receiver could send to the pid before the actor exists on its thread, and the message
+   * would be dropped as to a dead pid. So the spawn's batch is pushed as soon as a frame for
+   * another destination is written (and before a name makes the pid visible): every frame
+   * that can carry the pid enters a ring after the spawn has entered its own.
+   */
+  private spawnPending = -1;
   private flushQueued = false;
   /** True while a frame is being written (a getter in a message could send meanwhile). */
   private writing = false;
@@ -105,6 +114,7 @@ export class RingTransport implements Transport {
   private nested: { target: number; frame: Uint8Array }[] = [];
   private readonly flushAll = (): void => {
     this.flushQueued = false;
+    this.spawnPending = -1;
     const dirty = this.dirty;
     for (let i = 0; i < dirty.length; i++) this.flush(dirty[i]!);
     dirty.length = 0;
@@ -168,6 +178,7 @@ export class RingTransport implements Transport {
 
   sendMessage(to: Pid | Ref, message: unknown): void {
     const target = to.scheduler;
+    if (this.spawnPending !== -1 && this.spawnPending !== target) this.pushPendingSpawn();
     const w = this.batches[target];
     if (w === undefined) return; // no such scheduler: like a dead pid, dropped
     if (this.writing) {
@@ -232,7 +243,16 @@ export class RingTransport implements Transport {
     const linker = linkTo === undefined ? undefined : this.scheduler.local(linkTo);
     if (linker !== undefined) (linker.links ??= new Map()).set(pidKey(pid), pid);
     this.send(target, encode([Frame.Spawn, serial, body]));
+    this.spawnPending = target;
     return pid;
+  }
+
+  /** Pushes the batch holding a spawn frame, if one is waiting (see `spawnPending`). */
+  pushPendingSpawn(): void {
+    const target = this.spawnPending;
+    if (target === -1) return;
+    this.spawnPending = -1;
+    this.flush(target);
   }
 
   /** Tells the owner of `pid` that it now holds `name` (registered from another thread). */
@@ -242,6 +262,7 @@ export class RingTransport implements Transport {
 
   /** Appends a PACKED frame (msgpackr bytes of `[kind, ...fields]`) to the batch for `target`. */
   private send(target: number, packed: Uint8Array): void {
+    if (this.spawnPending !== -1 && this.spawnPending !== target) this.pushPendingSpawn();
     const w = this.batches[target];
     if (w === undefined) return; // no such scheduler: like a dead pid, dropped
     if (this.writing) {
@@ -276,6 +297,7 @@ export class RingTransport implements Transport {
 
   /** Pushes the batch for `target` (if any) into its ring, in order behind earlier ones. */
   private flush(target: number): void {
+    if (target === this.spawnPending) this.spawnPending = -1;
     const w = this.batches[target]!;
     if (w.length === 0) return;
     const record = w.bytes.subarray(0, w.length);

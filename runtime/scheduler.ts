@@ -37,8 +37,14 @@ export interface Transport {
   down(watcher: Pid, down: DownMessage): void;
   demonitor(watcher: Pid, target: Pid, ref: Ref): void;
   spawn(actor: Spawnable<any[]>, args: unknown[], options: SpawnOptions, linkTo: Pid | undefined, parent: Pid | undefined): Pid;
-  /** Tells the owner of `pid` (elsewhere) that it now holds `name`; absent on a lone scheduler. */
+  /**
+   * Tells the owner of `pid` (elsewhere) that it now holds `name`; absent on a lone scheduler.
+   * Called after the name is in the shared table, where every thread sees it at once: so it
+   * first pushes a spawn of `pid` still waiting in a batch (see RingTransport.spawnPending).
+   */
   adoptName?(pid: Pid, name: string): void;
+  /** Pushes a spawn frame still waiting in a batch, before a pid is made visible outside the rings. */
+  pushPendingSpawn?(): void;
 }
 
 /**
@@ -705,6 +711,8 @@ export class Scheduler {
     if (p === undefined && !this.isLocal(pid) && this.transport.adoptName) {
       // An actor of another scheduler: claim the name here (atomic in the shared table), then
       // tell its owner, which frees the name again if the actor is gone or already named.
+      // A thread that finds the name must not reach the actor before its spawn frame does.
+      this.transport.pushPendingSpawn?.();
       const result = this.names.register(name, pid);
       if (result === 'table_full') throw new BadArgError('register: the name table is full (see the maxNames option)');
       if (result !== 'ok') return { ok: false, error: result };

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDownMessage, isExitMessage, start, type ActorSystem, type Inbox, type Pid } from '../../runtime/index.js';
 import { threadsOf } from '../../runtime/internal.js';
-import { AliasCaller, Echo, EchoGen, Idle, LinkedParent, NamedEcho, Sequencer, ThreadKiller } from '../fixtures/actors.js';
+import { AliasCaller, Echo, EchoGen, Forwarder, Idle, LinkedParent, NamedEcho, Sequencer, ThreadKiller } from '../fixtures/actors.js';
 import { assertReceive, flush, refuteReceive } from '../support/receive.js';
 
 let system: ActorSystem;
@@ -57,6 +57,24 @@ describe('threads', () => {
       }),
       { numRuns: 15 },
     );
+  });
+
+  it('threads - a pid sent to another thread in the job that spawned it is reachable from there at once', async () => {
+    // Main writes to thread 1 first, then spawns on thread 2, then hands the new pid to thread
+    // 1 in the same job. Were main's batch for thread 1 pushed before the one holding the
+    // spawn, the echo from thread 1 could reach thread 2 before the actor exists there, and be
+    // dropped as if sent to a dead pid.
+    const echo = system.spawnOpt(Echo, [], { scheduler: 1 });
+    system.send(echo, { from: me.self, value: 'ready' });
+    await assertReceive(me, (m) => m.echo === 'ready');
+    for (let round = 0; round < 200; round++) {
+      system.send(echo, { from: me.self, value: -round });
+      const forwarder = system.spawnOpt(Forwarder, [me.self, false], { scheduler: 2 });
+      system.send(echo, { from: forwarder, value: round });
+      expect((await assertReceive(me, (m) => m.echo === -round)).echo).toBe(-round);
+      expect((await assertReceive(me, (m) => m.echo === round)).echo).toBe(round);
+      system.exit(forwarder, 'kill');
+    }
   });
 
   it('threads - a message larger than the ring still arrives, in order with the others', async () => {
