@@ -21,6 +21,7 @@
  * job not yet pushed, as messages in flight to a node that goes down are lost.
  */
 import { RecordRing } from 'sharedarraybuffer-queue';
+import { AdaptiveSpin, spinFor } from './adaptive-spin.js';
 import type { Spawnable, SpawnOptions } from './context.js';
 import { decodeFrom, encode, encodeFrame } from './codec.js';
 import { readMessage, WireWriter, writeMessage } from './codec-wire.js';
@@ -67,6 +68,11 @@ export interface RingTransportOptions {
   refsDeadBelow?: number;
   /** Called on a frame that could not be handled (logged by the caller). */
   onError?: (error: unknown) => void;
+  /**
+   * Learn how long to poll our ring before parking (adaptive-spin.ts); the rings are then made
+   * with `spinMicros: 0`. Without it the rings' own fixed spin applies.
+   */
+  adaptiveSpin?: boolean;
 }
 
 const CHUNK_BYTES_FRACTION = 4;
@@ -90,6 +96,7 @@ export class RingTransport implements Transport {
   private readonly deadBelow: number;
   private readonly refsDeadBelow: number;
   private readonly onError: (error: unknown) => void;
+  private readonly spin: AdaptiveSpin | null;
   /** Frames waiting for room in a full ring, per destination scheduler; order is kept. */
   private readonly overflow = new Map<number, Uint8Array[]>();
   /** Partial chunked frames, per source scheduler. */
@@ -138,6 +145,7 @@ export class RingTransport implements Transport {
     this.deadBelow = options.deadBelow ?? 0;
     this.refsDeadBelow = options.refsDeadBelow ?? 0;
     this.onError = options.onError ?? (() => {});
+    this.spin = options.adaptiveSpin ? new AdaptiveSpin() : null;
     this.batches = this.rings.map(() => new WireWriter());
     this.view = new DataView(this.rings[this.self]!.buffer);
   }
@@ -381,13 +389,24 @@ export class RingTransport implements Transport {
 
   private async consume(): Promise<void> {
     const ring = this.rings[this.self]!;
+    const spin = this.spin;
+    const hasRecords = () => ring.hasRecords();
     while (!this.stopped) {
       const n = ring.drain(this.onRecord, 4);
       if (n > 0) {
         // Let the actors just woken run, and timers and I/O, before the next batch.
         await new Promise<void>((resolve) => setImmediate(resolve));
-      } else {
+      } else if (spin === null) {
         await ring.waitForRecords();
+      } else {
+        const budget = spin.budget;
+        if (budget > 0 && spinFor(hasRecords, budget)) {
+          spin.caught();
+          continue;
+        }
+        const parkedAt = performance.now();
+        await ring.waitForRecords();
+        spin.parked(performance.now() - parkedAt, budget);
       }
     }
   }

@@ -25,7 +25,8 @@ const transport = new RingTransport({
   self: data.id,
   // keepAlive false: the control port's listener keeps this thread alive; a ref'd timer per park
   // (what keepAlive costs) is work on every wake-up.
-  rings: data.rings.map((sab) => RecordRing.open(sab, { spinMicros: data.spinMicros, keepAlive: false })),
+  rings: data.rings.map((sab) => RecordRing.open(sab, { spinMicros: data.spinMicros === 'adaptive' ? 0 : data.spinMicros, keepAlive: false })),
+  adaptiveSpin: data.spinMicros === 'adaptive',
   serials: new Int32Array(data.serials),
   refBlocks: new Int32Array(data.refBlocks),
   loadDefinition,

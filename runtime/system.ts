@@ -37,7 +37,10 @@ export interface StartOptions {
   schedulers?: number;
   /** Bytes of each scheduler's ring (its cross-thread public queue); default 4 MiB. */
   ringBytes?: number;
-  /** How long an idle scheduler thread spins before parking, in µs (default 20 when every thread has a core, else 0). */
+  /**
+   * How long an idle scheduler thread polls its ring before parking, in µs. Default: each
+   * thread learns it, spinning only while a peer answers within a wake-up's time (adaptive-spin.ts).
+   */
   spinMicros?: number;
   /** A scheduler thread whose event loop has not turned for this long is replaced (default 5000 ms). */
   stallTimeoutMs?: number;
@@ -100,6 +103,7 @@ export class ActorSystem {
         refBlocks: threads.refBlocks,
         loadDefinition,
         onError: (error) => logger.error({ err: error }, 'bad frame on the scheduler ring'),
+        adaptiveSpin: options.spinMicros === undefined,
       });
     }
     const transport = this.#transport;
@@ -283,9 +287,8 @@ export async function start(options: StartOptions = {}): Promise<ActorSystem> {
       : await SchedulerThreads.start({
           count,
           ringBytes: options.ringBytes ?? 4 * 1024 * 1024,
-          // Spinning before parking saves a wake-up only when each scheduler thread has a core
-          // of its own; with more threads than cores it steals time from the thread it waits for.
-          spinMicros: options.spinMicros ?? (availableParallelism() > count + 1 ? 20 : 0),
+          // Without a fixed figure each thread learns when spinning pays (adaptive-spin.ts).
+          spinMicros: options.spinMicros ?? 'adaptive',
           stallTimeoutMs: options.stallTimeoutMs ?? 5_000,
           maxNames: options.maxNames ?? 4096,
           binaries: { buffer: heap.buffer, threshold },

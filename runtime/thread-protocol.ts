@@ -20,7 +20,8 @@ export interface ThreadData {
   deadBelow: number;
   /** Ref serials up to this were made by the thread this one replaces (their aliases are dead). */
   refsDeadBelow: number;
-  spinMicros: number;
+  /** µs an idle thread polls its ring before parking, or learned per thread (adaptive-spin.ts). */
+  spinMicros: number | 'adaptive';
   processBudget: number | undefined;
   sliceBudget: number | undefined;
   logLevel: string;

@@ -28,7 +28,8 @@ export interface ThreadsOptions {
   /** Bytes of each scheduler's ring (its public queue). */
   ringBytes: number;
   /** How long a waiting scheduler spins before parking, in µs. */
-  spinMicros: number;
+  /** µs an idle thread polls its ring before parking, or learned per thread (adaptive-spin.ts). */
+  spinMicros: number | 'adaptive';
   /** A thread whose heartbeat has not moved for this long is terminated and replaced. */
   stallTimeoutMs: number;
   /** Capacity of the shared name table. */
@@ -66,7 +67,11 @@ export class SchedulerThreads {
     this.rings = Array.from({ length: total }, () =>
       // keepAlive false: no ref'd timer per park on the main thread (a cost on every wake-up);
       // the scheduler threads' Worker handles keep this process alive while any runs.
-      RecordRing.create(options.ringBytes, { producers: 'multi', spinMicros: options.spinMicros, keepAlive: false }),
+      RecordRing.create(options.ringBytes, {
+        producers: 'multi',
+        spinMicros: options.spinMicros === 'adaptive' ? 0 : options.spinMicros,
+        keepAlive: false,
+      }),
     );
     this.serials = new Int32Array(new SharedArrayBuffer(4 * total));
     this.refBlocks = new Int32Array(new SharedArrayBuffer(4 * total));
