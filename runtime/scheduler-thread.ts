@@ -26,8 +26,8 @@ const transport = new RingTransport({
   // keepAlive false: the control port's listener keeps this thread alive; a ref'd timer per park
   // (what keepAlive costs) is work on every wake-up.
   rings: data.rings.map((sab) => RecordRing.open(sab, { spinMicros: data.spinMicros, keepAlive: false })),
-  serials: new Int32Array(data.serials),
-  refBlocks: new Int32Array(data.refBlocks),
+  serials: new BigInt64Array(data.serials),
+  refBlocks: new BigInt64Array(data.refBlocks),
   loadDefinition,
   deadBelow: data.deadBelow,
   refsDeadBelow: data.refsDeadBelow,
