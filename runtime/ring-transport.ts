@@ -161,7 +161,7 @@ export class RingTransport implements Transport {
   /**
    * Allocates the next pid serial of scheduler `id` (shared by every thread). 64-bit words: an
    * Int32 counter went negative after 2^31 spawns, and every frame for such a pid was then
-   * dropped as for a dead thread's actor. (≈30 ns more per spawn than Int32 on the CI box.)
+   * dropped as for a dead thread's actor. (≈20 ns more per spawn than Int32 on the CI box.)
    */
   allocateSerial(id: number): number {
     // add returns the old value: serials start at 1.
