@@ -26,6 +26,15 @@ export class SystemStoppedError extends Error {
   override name = 'SystemStoppedError';
 }
 
+/**
+ * A scheduler has handed out every pid (or ref) serial it has (2^44 − 1, SERIAL_LIMIT in
+ * scheduler.ts: 204 days at a million spawns per second on one scheduler, 28 years at 20,000).
+ * Thrown by the spawn or makeRef that would need one more; serials are never reused.
+ */
+export class SerialsExhaustedError extends Error {
+  override name = 'SerialsExhaustedError';
+}
+
 /** A short printable form of an exit reason, for messages and logs. */
 export function describeReason(reason: unknown): string {
   if (typeof reason === 'string') return reason;

@@ -22,7 +22,7 @@ export type { Match, MailboxMark, ReceivePattern, PatternValue } from './mailbox
 export { Pid, Ref, samePid } from './pid.js';
 export { TIMEOUT, isExitMessage, isDownMessage, isOrderlyExit } from './signals.js';
 export type { ExitReason, ExitMessage, DownMessage, Timeout } from './signals.js';
-export { BadArgError, ActorExitedError, SystemStoppedError } from './errors.js';
+export { BadArgError, ActorExitedError, SystemStoppedError, SerialsExhaustedError } from './errors.js';
 export { UnsendableError } from './codec.js';
 export { SharedBinary, sharedMemoryInfo } from './shared-binary.js';
 export type { SharedMemoryInfo } from './binary-heap.js';

@@ -28,7 +28,7 @@ import { readMessage, WireWriter, writeMessage } from './codec-wire.js';
 import { BadArgError } from './errors.js';
 import { Pid, Ref } from './pid.js';
 import type { Process } from './process.js';
-import { pidKey, REF_BLOCK, type Scheduler, type Transport } from './scheduler.js';
+import { checkSerial, pidKey, REF_BLOCK, type Scheduler, type Transport } from './scheduler.js';
 import type { DownMessage, ExitReason } from './signals.js';
 
 /** Frame kinds; the first element of every frame. */
@@ -53,10 +53,10 @@ export interface RingTransportOptions {
   self: number;
   /** Every scheduler's ring, by id (our own included). */
   rings: RecordRing[];
-  /** Shared pid-serial counters, one Int32 per scheduler (Atomics.add hands out serials). */
-  serials: Int32Array;
-  /** Shared counters of ref-serial blocks (`REF_BLOCK` serials each), one Int32 per scheduler. */
-  refBlocks: Int32Array;
+  /** Shared pid-serial counters, one 64-bit word per scheduler (Atomics.add hands out serials). */
+  serials: BigInt64Array;
+  /** Shared counters of ref-serial blocks (`REF_BLOCK` serials each), one 64-bit word per scheduler. */
+  refBlocks: BigInt64Array;
   loadDefinition: DefinitionLoader;
   /** Serials at or below this were born on a scheduler thread this one replaced: frames for them are dropped. */
   deadBelow?: number;
@@ -90,8 +90,8 @@ export class RingTransport implements Transport {
   private scheduler!: Scheduler;
   private readonly self: number;
   private readonly rings: RecordRing[];
-  private readonly serials: Int32Array;
-  private readonly refBlocks: Int32Array;
+  private readonly serials: BigInt64Array;
+  private readonly refBlocks: BigInt64Array;
   private readonly loadDefinition: DefinitionLoader;
   private readonly deadBelow: number;
   private readonly refsDeadBelow: number;
@@ -166,9 +166,14 @@ export class RingTransport implements Transport {
     await this.consuming;
   }
 
-  /** Allocates the next pid serial of scheduler `id` (shared by every thread). */
+  /**
+   * Allocates the next pid serial of scheduler `id` (shared by every thread). 64-bit words: an
+   * Int32 counter went negative after 2^31 spawns, and every frame for such a pid was then
+   * dropped as for a dead thread's actor. (≈20 ns more per spawn than Int32 on the CI box.)
+   */
   allocateSerial(id: number): number {
-    return Atomics.add(this.serials, id, 1) + 1; // add returns the old value: serials start at 1
+    // add returns the old value: serials start at 1.
+    return checkSerial(Number(Atomics.add(this.serials, id, 1n)) + 1, id, 'pid');
   }
 
   /**
@@ -179,7 +184,7 @@ export class RingTransport implements Transport {
   reserveRefs(id: number): number {
     // add: atomic against nothing in use (one thread per id), but it leaves the count where
     // the main thread reads it (Atomics.load) once the thread is gone, whatever core it ran on.
-    return Atomics.add(this.refBlocks, id, 1) * REF_BLOCK + 1;
+    return Number(Atomics.add(this.refBlocks, id, 1n)) * REF_BLOCK + 1;
   }
 
   // ── Transport: outgoing ─────────────────────────────────────────────────────

@@ -27,8 +27,8 @@ const transport = new RingTransport({
   // (what keepAlive costs) is work on every wake-up.
   rings: data.rings.map((sab) => RecordRing.open(sab, { spinMicros: data.spinMicros === 'adaptive' ? 0 : data.spinMicros, keepAlive: false })),
   adaptiveSpin: data.spinMicros === 'adaptive',
-  serials: new Int32Array(data.serials),
-  refBlocks: new Int32Array(data.refBlocks),
+  serials: new BigInt64Array(data.serials),
+  refBlocks: new BigInt64Array(data.refBlocks),
   loadDefinition,
   deadBelow: data.deadBelow,
   refsDeadBelow: data.refsDeadBelow,

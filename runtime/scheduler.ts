@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import { actorKind, type ActorKind } from './actor.js';
 import { copy } from './codec.js';
 import type { Destination, ProcessInfo, RegisterResult, SpawnOptions, Spawnable, TimerRef } from './context.js';
-import { BadArgError } from './errors.js';
+import { BadArgError, SerialsExhaustedError } from './errors.js';
 import { KeyTable } from './key-table.js';
 import { Offloader } from './offload.js';
 import { Pid, Ref } from './pid.js';
@@ -120,12 +120,37 @@ export interface SchedulerOptions {
 }
 
 /**
+ * Pid and ref serials of one scheduler run from 1 to SERIAL_LIMIT − 1 (2^44 − 1). Past that a
+ * spawn or makeRef throws SerialsExhaustedError: a serial is never reused, and one above the
+ * limit would make `pidKey` inexact. At a million spawns (or refs) per second on one scheduler
+ * that is 204 days of uptime; at 100,000 per second 5.6 years; at 20,000 per second 28 years.
+ */
+export const SERIAL_LIMIT = 2 ** 44;
+
+/** Scheduler ids run from 0 to SCHEDULER_IDS − 1 (`start` accepts up to 511 scheduler threads). */
+export const SCHEDULER_IDS = 512;
+
+/**
  * A number naming a pid or ref in this node's tables (a string key would cost an allocation per
- * link, monitor and alias): node · 2^42 + scheduler · 2^32 + serial, exact below 2^53 for
- * nodes < 2048, schedulers < 1024 and serials < 2^32.
+ * link, monitor and alias): (node · SCHEDULER_IDS + scheduler) · SERIAL_LIMIT + serial. Exact
+ * (below 2^53) and one-to-one for every pid and ref of a system: node 0 (postbox has one node;
+ * the Scheduler refuses any other), scheduler < SCHEDULER_IDS (`start` refuses more),
+ * serial < SERIAL_LIMIT (exhaustion throws). A pid that names no actor of the system (another
+ * node, a scheduler id out of range) gets a key of 2^53 or more, which never equals the key of
+ * one that does.
  */
 export function pidKey(pid: Pid | Ref): number {
-  return pid.node * 4398046511104 + pid.scheduler * 4294967296 + pid.serial;
+  return (pid.node * SCHEDULER_IDS + pid.scheduler) * SERIAL_LIMIT + pid.serial;
+}
+
+/** Throws SerialsExhaustedError if `serial` (just allocated on `scheduler`) is past SERIAL_LIMIT. */
+export function checkSerial(serial: number, scheduler: number, what: 'pid' | 'ref'): number {
+  if (serial + (what === 'ref' ? REF_BLOCK - 1 : 0) >= SERIAL_LIMIT) {
+    throw new SerialsExhaustedError(
+      `${what} serials of scheduler ${scheduler} are exhausted (${serial} of ${SERIAL_LIMIT}); restart the system to start over`,
+    );
+  }
+  return serial;
 }
 
 /** The arguments of an actor spawned with none (shared: a process never changes its arguments). */
@@ -219,7 +244,12 @@ export class Scheduler {
     this.logger = options.logger;
     this.transport = options.transport ?? NO_TRANSPORT;
     this.names = options.names ?? new LocalNames();
-    this.allocateSerial = options.allocateSerial ?? (() => ++this.serial);
+    if (this.node !== 0) throw new RangeError(`expected node 0 (pidKey has no room for others), got: ${String(this.node)}`);
+    if (!Number.isInteger(this.id) || this.id < 0 || this.id >= SCHEDULER_IDS) {
+      throw new RangeError(`expected a scheduler id from 0 to ${SCHEDULER_IDS - 1}, got: ${String(this.id)}`);
+    }
+    this.allocateSerial =
+      options.allocateSerial ?? (() => (this.serial < SERIAL_LIMIT - 1 ? ++this.serial : checkSerial(this.serial + 1, this.id, 'pid')));
     this.reserveRefs = options.reserveRefs ?? (() => this.refBlocks++ * REF_BLOCK + 1);
     this.offloader = new Offloader(options.offloadThreads);
   }
@@ -695,11 +725,22 @@ export class Scheduler {
 
   makeRef(): Ref {
     if (this.refSerial === this.refBlockEnd) {
-      const first = this.reserveRefs();
+      const first = checkSerial(this.reserveRefs(), this.id, 'ref');
       this.refSerial = first - 1;
       this.refBlockEnd = first - 1 + REF_BLOCK;
     }
     return new Ref(this.node, this.id, ++this.refSerial);
+  }
+
+  /**
+   * Tests only (presetSerials in system.ts): the local counters start over at pid serial `pid`
+   * and ref block `refBlock` (the shared counters of a system with threads are set apart), and
+   * the current block of refs is dropped.
+   */
+  presetSerials(pid: number | undefined, refBlock: number | undefined): void {
+    if (pid !== undefined) this.serial = pid - 1;
+    if (refBlock !== undefined) this.refBlocks = refBlock;
+    this.refSerial = this.refBlockEnd = 0;
   }
 
   // ── names ───────────────────────────────────────────────────────────────────

@@ -13,7 +13,7 @@ import { Pid } from './pid.js';
 import type { Process } from './process.js';
 import type { ThreadHeap } from './shared-binary.js';
 import { RingTransport } from './ring-transport.js';
-import { Scheduler } from './scheduler.js';
+import { REF_BLOCK, SCHEDULER_IDS, Scheduler } from './scheduler.js';
 import { stopActors } from './shutdown.js';
 import type { ExitReason } from './signals.js';
 import { loadDefinition } from './thread-protocol.js';
@@ -268,6 +268,24 @@ export function threadsOf(system: ActorSystem): SchedulerThreads | undefined {
 }
 
 /**
+ * Internal, for tests: the next pid serial scheduler `id` hands out becomes `next.pid`, and the
+ * next block of ref serials it reserves starts at `next.ref` (1 + a multiple of REF_BLOCK), as
+ * if that many had been used already. The main thread's scheduler drops its current ref block;
+ * a scheduler thread that has made refs first uses up the rest of its block.
+ */
+export function presetSerials(system: ActorSystem, id: number, next: { pid?: number; ref?: number }): void {
+  const threads = threadsOfSystem(system);
+  if (!Number.isInteger(id) || id < 0 || id > (threads?.count ?? 0)) throw new RangeError(`presetSerials: no scheduler ${String(id)}`);
+  const { pid, ref } = next;
+  if (pid !== undefined && !(Number.isSafeInteger(pid) && pid >= 1)) throw new RangeError(`presetSerials: expected a pid serial >= 1, got: ${String(pid)}`);
+  if (ref !== undefined && !(Number.isSafeInteger(ref) && ref >= 1 && (ref - 1) % REF_BLOCK === 0)) {
+    throw new RangeError(`presetSerials: expected a ref serial 1 + k·${REF_BLOCK}, got: ${String(ref)}`);
+  }
+  threads?.presetSerials(id, pid, ref === undefined ? undefined : (ref - 1) / REF_BLOCK);
+  if (id === 0) schedulerOfSystem(system).presetSerials(pid, ref === undefined ? undefined : (ref - 1) / REF_BLOCK);
+}
+
+/**
  * Starts an actor system: a scheduler on this thread and `schedulers` more on worker threads.
  * Resolves once every thread is ready.
  */
@@ -276,6 +294,10 @@ export async function start(options: StartOptions = {}): Promise<ActorSystem> {
   const logger = options.logger ?? pino({ level: logLevel });
   const count = options.schedulers ?? 0;
   if (!Number.isInteger(count) || count < 0) throw new TypeError(`expected schedulers to be a whole number >= 0, got: ${String(count)}`);
+  if (count >= SCHEDULER_IDS) {
+    // pidKey (scheduler.ts) packs scheduler id and serial into one exact float64 integer.
+    throw new RangeError(`expected schedulers to be at most ${SCHEDULER_IDS - 1}, got: ${String(count)}`);
+  }
   const threshold = options.binaryThreshold ?? DEFAULT_BINARY_THRESHOLD;
   if (typeof threshold !== 'number' || !(threshold >= 0)) {
     throw new TypeError(`expected binaryThreshold to be 0 or more bytes (Infinity: never), got: ${String(threshold)}`);

@@ -9,7 +9,7 @@ export interface ThreadData {
   id: number;
   rings: SharedArrayBuffer[];
   serials: SharedArrayBuffer;
-  /** Ref-serial block counters, one Int32 per scheduler (RingTransport.reserveRefs). */
+  /** Ref-serial block counters, one BigInt64 per scheduler (RingTransport.reserveRefs). */
   refBlocks: SharedArrayBuffer;
   names: SharedArrayBuffer;
   heartbeats: SharedArrayBuffer;

@@ -45,9 +45,10 @@ export interface ThreadsOptions {
 
 export class SchedulerThreads {
   readonly rings: RecordRing[];
-  readonly serials: Int32Array;
+  /** Pid-serial counters, one 64-bit word per scheduler (RingTransport.allocateSerial). */
+  readonly serials: BigInt64Array;
   /** Ref-serial block counters, one per scheduler (RingTransport.reserveRefs). */
-  readonly refBlocks: Int32Array;
+  readonly refBlocks: BigInt64Array;
   readonly names: SharedNames;
   private readonly heartbeats: Int32Array;
   private readonly workers: (Worker | undefined)[];
@@ -73,8 +74,8 @@ export class SchedulerThreads {
         keepAlive: false,
       }),
     );
-    this.serials = new Int32Array(new SharedArrayBuffer(4 * total));
-    this.refBlocks = new Int32Array(new SharedArrayBuffer(4 * total));
+    this.serials = new BigInt64Array(new SharedArrayBuffer(8 * total));
+    this.refBlocks = new BigInt64Array(new SharedArrayBuffer(8 * total));
     this.names = SharedNames.create({ capacity: options.maxNames });
     this.heartbeats = new Int32Array(new SharedArrayBuffer(4 * total));
     this.workers = new Array(total).fill(undefined);
@@ -162,8 +163,8 @@ export class SchedulerThreads {
     // serial in the blocks it reserved to one of its refs. The replacement's pids and refs come
     // after them, so a reply still on its way to an alias of the dead thread is dropped instead
     // of reaching a new actor's alias, and replies to the new aliases are not taken for stale.
-    const deadBelow = Atomics.load(this.serials, id);
-    const refsDeadBelow = Atomics.load(this.refBlocks, id) * REF_BLOCK;
+    const deadBelow = Number(Atomics.load(this.serials, id));
+    const refsDeadBelow = Number(Atomics.load(this.refBlocks, id)) * REF_BLOCK;
     this.onDown(id);
     for (const [other, w] of this.workers.entries()) {
       if (w && other !== id) w.postMessage({ type: 'scheduler_down', id } satisfies ControlMessage);
@@ -190,6 +191,13 @@ export class SchedulerThreads {
         void worker.terminate();
       }
     }
+  }
+
+  /** Sets scheduler `id`'s shared counters: next pid serial `pid`, next ref block `refBlock` (tests; see presetSerials). */
+  presetSerials(id: number, pid: number | undefined, refBlock: number | undefined): void {
+    // store: the next Atomics.add on any thread starts from here.
+    if (pid !== undefined) Atomics.store(this.serials, id, BigInt(pid - 1));
+    if (refBlock !== undefined) Atomics.store(this.refBlocks, id, BigInt(refBlock));
   }
 
   /** Kills a scheduler thread, as a fatal error would (for fault-injection tests). */

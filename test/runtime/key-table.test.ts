@@ -1,16 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KeyTable } from '../../runtime/key-table.js';
-import { pidKey } from '../../runtime/scheduler.js';
+import { pidKey, SCHEDULER_IDS, SERIAL_LIMIT } from '../../runtime/scheduler.js';
 import { Pid, Ref } from '../../runtime/pid.js';
 
 type Op = { op: 'set' | 'delete' | 'get'; key: number; value: number };
 
-/** Keys like the runtime's: small serials on scheduler 0, and refs/pids of other schedulers and nodes (above 2^32). */
+/** Keys like the runtime's: small serials on scheduler 0, and refs/pids of other schedulers, serials up to the limit. */
 const key = fc.oneof(
   fc.integer({ min: 0, max: 40 }),
-  fc.tuple(fc.nat(3), fc.nat(5), fc.nat(40)).map(([node, scheduler, serial]) => pidKey(new Ref(node, scheduler, serial))),
-  fc.tuple(fc.nat(2047), fc.nat(1023), fc.nat(2 ** 32 - 1)).map(([node, scheduler, serial]) => pidKey(new Pid(node, scheduler, serial))),
+  fc.tuple(fc.nat(5), fc.nat(40)).map(([scheduler, serial]) => pidKey(new Ref(0, scheduler, serial))),
+  fc.tuple(fc.nat(SCHEDULER_IDS - 1), fc.nat(SERIAL_LIMIT - 1)).map(([scheduler, serial]) => pidKey(new Pid(0, scheduler, serial))),
 );
 /** Operations on a small pool of keys, so deletes hit live entries and probe runs form. */
 const program = fc.uniqueArray(key, { minLength: 1, maxLength: 24 }).chain((pool) =>
@@ -62,5 +62,37 @@ describe('key table - agrees with a Map', () => {
     expect(table.size).toBe(1);
     expect(table.get(7)).toBe('resident');
     expect(table.entries()).toEqual([[7, 'resident']]);
+  });
+});
+
+describe('pid key - exact for every pid and ref a system makes', () => {
+  const ids = fc.tuple(fc.nat(SCHEDULER_IDS - 1), fc.oneof(fc.nat(2 ** 33), fc.integer({ min: SERIAL_LIMIT - 2 ** 33, max: SERIAL_LIMIT - 1 })));
+  /** Two ids, often d schedulers and d · 2^32 serials apart (where the old layout, scheduler · 2^32 + serial, made them meet). */
+  const pairs = fc.oneof(
+    fc.tuple(ids, ids),
+    fc.tuple(ids, fc.integer({ min: 1, max: 64 })).map(([[s, n], d]): [number, number][] => [
+      [s, n],
+      [Math.min(s + d, SCHEDULER_IDS - 1), Math.max(0, n - d * 2 ** 32)],
+    ]),
+  );
+
+  it('pid key - one-to-one and a safe integer below 2^53 for node 0, schedulers < SCHEDULER_IDS, serials < SERIAL_LIMIT (property)', () => {
+    fc.assert(
+      fc.property(pairs, ([[s1, n1], [s2, n2]]) => {
+        const a = pidKey(new Pid(0, s1, n1));
+        const b = pidKey(new Pid(0, s2, n2));
+        expect(Number.isSafeInteger(a) && a < 2 ** 53).toBe(true);
+        expect(a === b).toBe(s1 === s2 && n1 === n2);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('pid key - serials past 2^32 no longer meet the next scheduler\'s (the old layout: sched·2^32 + serial)', () => {
+    expect(pidKey(new Pid(0, 1, 2 ** 32 + 5))).not.toBe(pidKey(new Pid(0, 2, 5)));
+    expect(pidKey(new Ref(0, 0, 2 ** 33 + 5))).not.toBe(pidKey(new Ref(0, 2, 5)));
+    // A pid of no actor of the system (another node, a scheduler id past the limit) keys at 2^53 or more.
+    expect(pidKey(new Pid(1, 0, 0))).toBeGreaterThanOrEqual(2 ** 53);
+    expect(pidKey(new Pid(0, SCHEDULER_IDS, 0))).toBeGreaterThanOrEqual(2 ** 53);
   });
 });
