@@ -463,7 +463,8 @@ export class Process extends Mailbox implements Context {
     const scheduler = this.scheduler;
     if (dest.scheduler === scheduler.id && dest.node === scheduler.node) {
       scheduler.reductions++; // as Scheduler.send counts a send
-      const cached = dest instanceof Pid ? (dest.local as Process | undefined) : undefined;
+      // By constructor, not instanceof (a generic builtin call in V8; see Scheduler.send).
+      const cached = dest.constructor === Pid ? ((dest as Pid).local as Process | undefined) : undefined;
       if (cached !== undefined) cached.deliver(envelope);
       else scheduler.deliverLocal(dest, envelope); // dropped if gone, like any send
     } else {

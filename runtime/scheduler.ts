@@ -498,8 +498,10 @@ export class Scheduler {
 
   /** Delivers an already copied (or decoded) message to a local actor or alias; false if it is gone. */
   deliverLocal(to: Pid | Ref, message: unknown): boolean {
-    if (to instanceof Ref) return this.deliverToAlias(to, message);
-    const p = this.local(to);
+    // By constructor, not instanceof (a generic builtin call in V8; see `send`): every reply of a
+    // call and every message from another thread comes through here.
+    if (to.constructor === Ref) return this.deliverToAlias(to as Ref, message);
+    const p = this.local(to as Pid);
     if (p === undefined) return false;
     p.deliver(message);
     return true;
