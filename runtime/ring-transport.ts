@@ -6,6 +6,8 @@
  * at once when it reaches BATCH_BYTES. A record is a run of frames, each `[u32 length][frame]`:
  *
  *   MESSAGE  [0x4d][alias 0|1][serial float64][message: codec-wire writeMessage]
+ *   MONITOR  [0x4f][target serial float64][watcher pid][ref]     ids: [node u32][scheduler u32][serial float64]
+ *   DEMONITOR [0x44][target serial float64][ref]
  *   PACKED   [0x50][msgpackr `[kind, ...fields]`]       exit, link, spawn, chunk, name, down …
  *
  *   sender thread                                   receiver thread
@@ -81,6 +83,11 @@ const BATCH_BYTES = 64 * 1024;
 /** Frame formats inside a record (the first byte of a frame). */
 const MESSAGE = 0x4d;
 const PACKED = 0x50;
+/** Monitor and demonitor frames, written by hand: a cross-thread GenServer call sends one of each. */
+const MONITOR = 0x4f;
+const DEMONITOR = 0x44;
+/** Bytes of a pid or ref in a MONITOR or DEMONITOR frame. */
+const ID_BYTES = 16;
 /** Bytes of a message frame before its message: format, alias flag, serial. */
 const MESSAGE_HEAD = 10;
 /** Stands in for a frame already pushed from an overflow queue (lets its bytes be collected). */
@@ -232,7 +239,15 @@ export class RingTransport implements Transport {
   }
 
   monitor(watcher: Pid, target: Pid, ref: Ref): void {
-    this.send(target.scheduler, encode([Frame.Monitor, target.serial, watcher, ref]));
+    const at = this.reserveIdFrame(target.scheduler, MONITOR, target.serial, 2);
+    if (at === -1) {
+      this.send(target.scheduler, encode([Frame.Monitor, target.serial, watcher, ref]));
+      return;
+    }
+    const w = this.batches[target.scheduler]!;
+    writeId(w.view, at, watcher);
+    writeId(w.view, at + ID_BYTES, ref);
+    this.written(target.scheduler, w, at - 13);
   }
 
   down(watcher: Pid, down: DownMessage): void {
@@ -240,7 +255,31 @@ export class RingTransport implements Transport {
   }
 
   demonitor(_watcher: Pid, target: Pid, ref: Ref): void {
-    this.send(target.scheduler, encode([Frame.Demonitor, target.serial, ref]));
+    const at = this.reserveIdFrame(target.scheduler, DEMONITOR, target.serial, 1);
+    if (at === -1) {
+      this.send(target.scheduler, encode([Frame.Demonitor, target.serial, ref]));
+      return;
+    }
+    const w = this.batches[target.scheduler]!;
+    writeId(w.view, at, ref);
+    this.written(target.scheduler, w, at - 13);
+  }
+
+  /**
+   * Appends the head of a MONITOR or DEMONITOR frame for `target` (format, target serial) with
+   * room for `ids` pids or refs, and returns where the first id goes; -1 when the frame must
+   * take the general way (written from inside another frame's writing, or no such scheduler).
+   */
+  private reserveIdFrame(target: number, format: number, serial: number, ids: number): number {
+    if (this.spawnPending !== -1 && this.spawnPending !== target) this.pushPendingSpawn();
+    const w = this.batches[target];
+    if (w === undefined || this.writing) return -1;
+    const body = 1 + 8 + ids * ID_BYTES;
+    const at = w.reserve(4 + body);
+    w.view.setUint32(at, body, true);
+    w.bytes[at + 4] = format;
+    w.view.setFloat64(at + 5, serial, true);
+    return at + 13;
   }
 
   spawn(actor: Spawnable<any[]>, args: unknown[], options: SpawnOptions, linkTo: Pid | undefined, parent: Pid | undefined): Pid {
@@ -424,8 +463,13 @@ export class RingTransport implements Transport {
       const frame = at + 4;
       at = frame + length;
       try {
-        if (bytes[frame] === MESSAGE) this.dispatchMessage(bytes, view, frame, at);
-        else this.dispatch(decodeFrom(bytes, frame + 1, at) as unknown[]);
+        const format = bytes[frame];
+        if (format === MESSAGE) this.dispatchMessage(bytes, view, frame, at);
+        else if (format === MONITOR) {
+          this.dispatch([Frame.Monitor, view.getFloat64(frame + 1, true), readId(view, frame + 9, Pid), readId(view, frame + 9 + ID_BYTES, Ref)]);
+        } else if (format === DEMONITOR) {
+          this.dispatch([Frame.Demonitor, view.getFloat64(frame + 1, true), readId(view, frame + 9, Ref)]);
+        } else this.dispatch(decodeFrom(bytes, frame + 1, at) as unknown[]);
       } catch (e) {
         this.onError(e);
       }
@@ -540,4 +584,15 @@ export class RingTransport implements Transport {
     }
     this.dispatchRecord(whole, new DataView(whole.buffer), 0, whole.length);
   }
+}
+
+/** Writes a pid or ref as `[node u32][scheduler u32][serial float64]` (ID_BYTES). */
+function writeId(view: DataView, at: number, id: Pid | Ref): void {
+  view.setUint32(at, id.node, true);
+  view.setUint32(at + 4, id.scheduler, true);
+  view.setFloat64(at + 8, id.serial, true);
+}
+
+function readId<T extends Pid | Ref>(view: DataView, at: number, Kind: new (node: number, scheduler: number, serial: number) => T): T {
+  return new Kind(view.getUint32(at, true), view.getUint32(at + 4, true), view.getFloat64(at + 8, true));
 }
