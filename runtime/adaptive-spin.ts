@@ -67,11 +67,5 @@ export class AdaptiveSpin {
   }
 }
 
-/** Polls `ready` for up to `micros` µs; true as soon as it is. */
-export function spinFor(ready: () => boolean, micros: number): boolean {
-  const until = performance.now() + micros / 1000;
-  do {
-    if (ready()) return true;
-  } while (performance.now() < until);
-  return false;
-}
+/** Polls `ready` for up to `micros` µs; true as soon as it is (the ring package's own poll). */
+export { spin as spinFor } from 'sharedarraybuffer-queue';

@@ -128,7 +128,6 @@ export class RingTransport implements Transport {
   private nested: { target: number; frame: Uint8Array }[] = [];
   private readonly flushAll = (): void => {
     this.flushQueued = false;
-    this.spawnPending = -1;
     const dirty = this.dirty;
     for (let i = 0; i < dirty.length; i++) this.flush(dirty[i]!);
     dirty.length = 0;
@@ -198,8 +197,7 @@ export class RingTransport implements Transport {
 
   sendMessage(to: Pid | Ref, message: unknown): void {
     const target = to.scheduler;
-    if (this.spawnPending !== -1 && this.spawnPending !== target) this.pushPendingSpawn();
-    const w = this.batches[target];
+    const w = this.batchFor(target);
     if (w === undefined) return; // no such scheduler: like a dead pid, dropped
     if (this.writing) {
       // Sent by a getter of a message being written: the general way, appended after it.
@@ -239,15 +237,9 @@ export class RingTransport implements Transport {
   }
 
   monitor(watcher: Pid, target: Pid, ref: Ref): void {
-    const at = this.reserveIdFrame(target.scheduler, MONITOR, target.serial, 2);
-    if (at === -1) {
+    if (!this.writeIdFrame(target.scheduler, MONITOR, target.serial, watcher, ref)) {
       this.send(target.scheduler, encode([Frame.Monitor, target.serial, watcher, ref]));
-      return;
     }
-    const w = this.batches[target.scheduler]!;
-    writeId(w.view, at, watcher);
-    writeId(w.view, at + ID_BYTES, ref);
-    this.written(target.scheduler, w, at - 13);
   }
 
   down(watcher: Pid, down: DownMessage): void {
@@ -255,31 +247,30 @@ export class RingTransport implements Transport {
   }
 
   demonitor(_watcher: Pid, target: Pid, ref: Ref): void {
-    const at = this.reserveIdFrame(target.scheduler, DEMONITOR, target.serial, 1);
-    if (at === -1) {
+    if (!this.writeIdFrame(target.scheduler, DEMONITOR, target.serial, ref, null)) {
       this.send(target.scheduler, encode([Frame.Demonitor, target.serial, ref]));
-      return;
     }
-    const w = this.batches[target.scheduler]!;
-    writeId(w.view, at, ref);
-    this.written(target.scheduler, w, at - 13);
   }
 
   /**
-   * Appends the head of a MONITOR or DEMONITOR frame for `target` (format, target serial) with
-   * room for `ids` pids or refs, and returns where the first id goes; -1 when the frame must
-   * take the general way (written from inside another frame's writing, or no such scheduler).
+   * Appends a MONITOR or DEMONITOR frame for `target`: format, target serial, then `first` and
+   * `second` (if any) as ids. False when the frame must take the general way instead (written
+   * from inside another frame's writing, or no such scheduler).
    */
-  private reserveIdFrame(target: number, format: number, serial: number, ids: number): number {
-    if (this.spawnPending !== -1 && this.spawnPending !== target) this.pushPendingSpawn();
-    const w = this.batches[target];
-    if (w === undefined || this.writing) return -1;
-    const body = 1 + 8 + ids * ID_BYTES;
+  private writeIdFrame(target: number, format: number, serial: number, first: Pid | Ref, second: Ref | null): boolean {
+    const w = this.batchFor(target);
+    if (w === undefined || this.writing) return false;
+    const body = 1 + 8 + (second === null ? 1 : 2) * ID_BYTES;
+    const start = w.length;
     const at = w.reserve(4 + body);
-    w.view.setUint32(at, body, true);
+    const view = w.view;
+    view.setUint32(at, body, true);
     w.bytes[at + 4] = format;
-    w.view.setFloat64(at + 5, serial, true);
-    return at + 13;
+    view.setFloat64(at + 5, serial, true);
+    writeId(view, at + 13, first);
+    if (second !== null) writeId(view, at + 13 + ID_BYTES, second);
+    this.written(target, w, start);
+    return true;
   }
 
   spawn(actor: Spawnable<any[]>, args: unknown[], options: SpawnOptions, linkTo: Pid | undefined, parent: Pid | undefined): Pid {
@@ -299,12 +290,18 @@ export class RingTransport implements Transport {
     return pid;
   }
 
+  /**
+   * The batch for `target`, about to get a frame: a spawn waiting in another destination's
+   * batch is pushed first, since this frame may carry its pid (see `spawnPending`).
+   */
+  private batchFor(target: number): WireWriter | undefined {
+    if (this.spawnPending !== -1 && this.spawnPending !== target) this.pushPendingSpawn();
+    return this.batches[target];
+  }
+
   /** Pushes the batch holding a spawn frame, if one is waiting (see `spawnPending`). */
   pushPendingSpawn(): void {
-    const target = this.spawnPending;
-    if (target === -1) return;
-    this.spawnPending = -1;
-    this.flush(target);
+    if (this.spawnPending !== -1) this.flush(this.spawnPending); // flush clears spawnPending
   }
 
   /** Tells the owner of `pid` that it now holds `name` (registered from another thread). */
@@ -314,8 +311,7 @@ export class RingTransport implements Transport {
 
   /** Appends a PACKED frame (msgpackr bytes of `[kind, ...fields]`) to the batch for `target`. */
   private send(target: number, packed: Uint8Array): void {
-    if (this.spawnPending !== -1 && this.spawnPending !== target) this.pushPendingSpawn();
-    const w = this.batches[target];
+    const w = this.batchFor(target);
     if (w === undefined) return; // no such scheduler: like a dead pid, dropped
     if (this.writing) {
       this.nested.push({ target, frame: packed });

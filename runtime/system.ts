@@ -103,7 +103,7 @@ export class ActorSystem {
         refBlocks: threads.refBlocks,
         loadDefinition,
         onError: (error) => logger.error({ err: error }, 'bad frame on the scheduler ring'),
-        adaptiveSpin: options.spinMicros === undefined,
+        adaptiveSpin: threads.adaptiveSpin,
       });
     }
     const transport = this.#transport;

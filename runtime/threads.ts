@@ -63,6 +63,11 @@ export class SchedulerThreads {
   /** Called on the main thread when scheduler `id` went down (before its replacement starts). */
   onDown: (id: number) => void = () => {};
 
+  /** Whether each thread learns its spin (its rings were made with `spinMicros: 0`). */
+  get adaptiveSpin(): boolean {
+    return this.options.spinMicros === 'adaptive';
+  }
+
   private constructor(private readonly options: ThreadsOptions) {
     const total = options.count + 1;
     this.rings = Array.from({ length: total }, () =>

@@ -12,3 +12,4 @@ export type {
   WaitResult,
 } from './ring.js';
 export { RecordTooLargeError, ReentrantDrainError } from './errors.js';
+export { spin } from './wait.js';
