@@ -21,7 +21,7 @@ export class Api {
   }
 
   /** One request; `body` is sent as it is when already a string (the publisher pre-serialises). */
-  async call<T = any>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  async call<T = any>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; body: T; retryAfterS?: number }> {
     const res = await request(this.baseUrl + path, {
       method,
       dispatcher: this.#agent,
@@ -29,7 +29,8 @@ export class Api {
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await res.body.text();
-    return { status: res.statusCode, body: text.length > 0 ? JSON.parse(text) : undefined };
+    const retryAfter = Number(res.headers['retry-after']);
+    return { status: res.statusCode, body: text.length > 0 ? JSON.parse(text) : undefined, ...(retryAfter >= 0 ? { retryAfterS: retryAfter } : {}) };
   }
 
   /** Like `call`, but anything other than `expected` throws with the answer. */

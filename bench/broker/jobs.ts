@@ -58,6 +58,8 @@ export interface FanoutResult {
   /** From the first publish to the last delivery. */
   readonly deliverMs: number;
   readonly capped: boolean;
+  /** Publish requests answered 503 (a failed store commit) and sent again. */
+  readonly retried: number;
 }
 
 export interface LatencyResult {
@@ -65,6 +67,8 @@ export interface LatencyResult {
   readonly delivered: number;
   /** Publish-to-delivery, µs, in arrival order. */
   readonly latenciesUs: number[];
+  /** Publish requests answered 503 (a failed store commit) and sent again. */
+  readonly retried: number;
 }
 
 export type ManyTopicsResult = FanoutResult & { readonly setupMs: number };
@@ -111,7 +115,7 @@ async function fanout(target: Target, job: FanoutJob): Promise<FanoutResult> {
     const t0 = performance.now();
     const sent = await publish(publisher, { topicOf: () => job.topic, count: job.messages, concurrency: job.concurrency, capMs: job.capMs, batchSize: job.batchSize });
     const drained = await tally.reach(sent.published * job.subscribers, job.capMs);
-    return { published: sent.published, publishMs: sent.ms, delivered: tally.delivered, deliverMs: tally.lastAt - t0, capped: sent.capped || !drained };
+    return { published: sent.published, publishMs: sent.ms, delivered: tally.delivered, deliverMs: tally.lastAt - t0, capped: sent.capped || !drained, retried: sent.retried };
   } finally {
     pulling?.stop();
     await pulling?.done;
@@ -136,7 +140,7 @@ async function latency(target: Target, job: LatencyJob): Promise<LatencyResult> 
     const count = job.ratePerSec * job.seconds;
     const sent = await publish(publisher, { topicOf: () => job.topic, count, concurrency: job.concurrency, capMs: job.seconds * 2_000, ratePerSec: job.ratePerSec });
     await tally.reach(sent.published * job.subscribers, 10_000);
-    return { published: sent.published, delivered: tally.delivered, latenciesUs: tally.latencies! };
+    return { published: sent.published, delivered: tally.delivered, latenciesUs: tally.latencies!, retried: sent.retried };
   } finally {
     pulling.stop();
     await pulling.done;
@@ -197,7 +201,7 @@ async function manyTopics(target: Target, job: ManyTopicsJob): Promise<ManyTopic
     const t0 = performance.now();
     const sent = await publish(publisher, { topicOf: () => names[Math.floor(Math.random() * job.topics)]!, count: job.messages, concurrency: job.concurrency, capMs: job.capMs });
     const drained = await tally.reach(sent.published, job.capMs);
-    return { published: sent.published, publishMs: sent.ms, delivered: tally.delivered, deliverMs: tally.lastAt - t0, capped: sent.capped || !drained, setupMs };
+    return { published: sent.published, publishMs: sent.ms, delivered: tally.delivered, deliverMs: tally.lastAt - t0, capped: sent.capped || !drained, retried: sent.retried, setupMs };
   } finally {
     sweeping = false;
     await Promise.all(sweeps);

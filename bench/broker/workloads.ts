@@ -71,8 +71,11 @@ const rate = (count: number, ms: number) => (count * 1000) / ms;
 
 function completed(runs: FanoutResult[], sent: (r: FanoutResult) => number, expected: number, what: string): string {
   const capped = runs.filter((r) => r.capped).length;
-  if (capped === 0) return `every run completed all ${n(expected)} ${what}`;
-  return `${capped} of ${runs.length} runs hit the ${CAP_MS / 1000} s cap: ${runs.map((r) => n(sent(r))).join(', ')} of ${n(expected)} ${what}`;
+  const retried = runs.reduce((sum, r) => sum + r.retried, 0);
+  // A 503 means a store commit failed and nothing of that request was accepted; say so.
+  const resent = retried === 0 ? '' : ` (${n(retried)} publish requests answered 503 and sent again)`;
+  if (capped === 0) return `every run completed all ${n(expected)} ${what}${resent}`;
+  return `${capped} of ${runs.length} runs hit the ${CAP_MS / 1000} s cap: ${runs.map((r) => n(sent(r))).join(', ')} of ${n(expected)} ${what}${resent}`;
 }
 
 function deliveriesRow(variant: 'pull' | 'webhook', result: FanoutRuns, baselines: Baseline[]): ResultRow {
@@ -164,7 +167,7 @@ async function latencyRows(subscribers: number): Promise<ResultRow[]> {
         max: Math.max(...per),
         runs: 1,
         baselines: rabbit === undefined ? [] : ref(rabbit, nats!),
-        note: `pull, ${subscribers} subscriber(s), ${n(r.published)} published at ${n(B2_RATE)}/s and ${n(r.delivered)} of ${n(r.published * subscribers)} delivered, ${n(r.latenciesUs.length)} samples; min/max: of the statistic over ~1 s slices; ${where(client)}`,
+        note: `pull, ${subscribers} subscriber(s), ${n(r.published)} published at ${n(B2_RATE)}/s${r.retried > 0 ? ` (${n(r.retried)} publish requests answered 503 and sent again)` : ''} and ${n(r.delivered)} of ${n(r.published * subscribers)} delivered, ${n(r.latenciesUs.length)} samples; min/max: of the statistic over ~1 s slices; ${where(client)}`,
       };
     };
     return [
