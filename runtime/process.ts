@@ -48,6 +48,11 @@ const NEVER_MATCH: Match = () => false;
 // to, which releases them when it exits; the counters make messages without any cost one test.
 const BINARY_EPOCH = binaryEpoch;
 
+/** A promise a generator actor yielded was rejected: `error` is thrown in at its yield. */
+class Rejection {
+  constructor(readonly error: unknown) {}
+}
+
 /** Thrown by `ctx.exit(reason)` to unwind the actor's own code. */
 class SelfExit {
   constructor(readonly reason: ExitReason) {}
@@ -61,54 +66,58 @@ export function reasonOfThrow(thrown: unknown): ExitReason {
 }
 
 export class Process extends Mailbox implements Context {
-  readonly self: Pid;
-  kind: ActorKind | 'inbox';
+  // Fields in the order a hop touches them (after the mailbox's own): V8 lays them out in this
+  // order, so the hot ones share cache lines and the rare ones come last. Fewer fields also make
+  // an idle actor smaller (SPEC.md §4 R3-spawn).
   status: Status = Status.Starting;
   /** In the scheduler's run queue. */
   queued = false;
-  exitReason: ExitReason = undefined;
+  readonly scheduler: Scheduler;
 
+  /** Generator form: the generator. */
+  private gen: Generator<unknown, unknown, unknown> | null = null;
   /** Current receive: predicate (or pattern), timer and, for the async form, the resolver of its promise. */
   private match: Match | Pattern | undefined = undefined;
+  /**
+   * Generator form: the value to resume it with (a Rejection: an error to throw in). Before the
+   * actor starts: its arguments; after it exited: its exit reason (one field for three uses that
+   * never overlap).
+   */
+  private input: unknown = undefined;
+
+  received = 0;
+  sent = 0;
+  turns = 0;
+  kind: ActorKind | 'inbox';
   /** The seq of this receive's pending timeout in the scheduler's ReceiveTimers; 0: none. */
   receiveTimer = 0;
-  private resolveReceive: ((message: any) => void) | null = null;
+  readonly self: Pid;
+
   /** Async form: a receive found its message but was held back to yield (reduction budget). */
   private heldResult: unknown = NO_MESSAGE;
-
-  /** Generator form: the generator, and the value (or error) to resume it with. */
-  private gen: Generator<unknown, unknown, unknown> | null = null;
-  private input: unknown = undefined;
-  private inputIsError = false;
+  private resolveReceive: ((message: any) => void) | null = null;
 
   /** What was spawned (kept for `describe`); null for an inbox or an adopted actor whose module is loading. */
   private actor: Spawnable<any[]> | null;
-  /** Its arguments until it starts. */
-  private args: unknown[] | null;
-
   /** Links, monitors, names, timers, refs: rare, so kept in a record made on first use. */
   private extra: ProcessExtras | null = null;
   /** Who spawned it (null: the system, from outside any actor). */
   parent: Pid | null = null;
 
-  received = 0;
-  sent = 0;
-  turns = 0;
-
-  constructor(
-    readonly scheduler: Scheduler,
-    pid: Pid,
-    actor: Spawnable<any[]> | null,
-    args: unknown[] | null,
-    kind: ActorKind | 'inbox',
-  ) {
+  constructor(scheduler: Scheduler, pid: Pid, actor: Spawnable<any[]> | null, args: unknown[] | null, kind: ActorKind | 'inbox') {
     super();
+    this.scheduler = scheduler;
     this.self = pid;
     this.kind = kind;
     this.actor = actor;
-    this.args = args;
+    this.input = args;
     if (args !== null && BINARY_EPOCH.created !== BINARY_EPOCH.seen) claimBinaries(this, args);
     if (kind === 'inbox') this.status = Status.Running;
+  }
+
+  /** Why it exited (undefined while it lives). */
+  get exitReason(): ExitReason {
+    return this.status === Status.Exited ? this.input : undefined;
   }
 
   /** This actor's mailbox: the process itself (see above). */
@@ -180,7 +189,7 @@ export class Process extends Mailbox implements Context {
   assignBody(actor: Spawnable<any[]>, args: unknown[], kind: ActorKind): void {
     this.kind = kind;
     this.actor = actor;
-    this.args = args;
+    this.input = args;
     // Not by the counters: other frames were decoded since these arguments were.
     if (args.length > 0) claimBinaries(this, args);
   }
@@ -197,7 +206,7 @@ export class Process extends Mailbox implements Context {
   run(budget: number): number {
     this.turns++;
     if (this.status === Status.Starting) return this.start();
-    if (this.kind === 'generator') return this.runGenerator(budget);
+    if (this.gen !== null) return this.runGenerator(budget); // a started generator (`kind` is one more load)
     // Async form: hand one message to the pending receive; its code resumes in a microtask.
     if (this.status !== Status.Waiting) return 0;
     const held = this.heldResult;
@@ -211,8 +220,8 @@ export class Process extends Mailbox implements Context {
   private start(): number {
     const actor = this.actor!;
     const body: ActorBody<any[]> = typeof actor === 'function' ? actor : actor.body;
-    const args = this.args!;
-    this.args = null;
+    const args = this.input as unknown[];
+    this.input = undefined;
     this.status = Status.Running;
     if (this.kind === 'generator') {
       try {
@@ -246,6 +255,7 @@ export class Process extends Mailbox implements Context {
     const start = scheduler.reductions;
     while (scheduler.reductions - start < budget) {
       let input: unknown;
+      let thrown = false;
       if (this.status === Status.Waiting) {
         const m = this.mailbox.take(this.match);
         if (m === NO_MESSAGE) return scheduler.reductions - start;
@@ -255,18 +265,17 @@ export class Process extends Mailbox implements Context {
       } else if (this.status === Status.Running) {
         input = this.input;
         this.input = undefined;
+        if (input instanceof Rejection) {
+          thrown = true;
+          input = input.error;
+        }
       } else {
         return scheduler.reductions - start; // suspended on a promise, or exited
       }
       scheduler.reductions++;
       let step: IteratorResult<unknown>;
       try {
-        if (this.inputIsError) {
-          this.inputIsError = false;
-          step = gen.throw(input);
-        } else {
-          step = gen.next(input);
-        }
+        step = thrown ? gen.throw(input) : gen.next(input);
       } catch (e) {
         this.scheduler.exitProcess(this, reasonOfThrow(e));
         return scheduler.reductions - start;
@@ -281,8 +290,8 @@ export class Process extends Mailbox implements Context {
       if (isThenable(op)) {
         this.status = Status.Suspended;
         op.then(
-          (v) => this.resumeGenerator(v, false),
-          (e) => this.resumeGenerator(e, true),
+          (v) => this.resumeGenerator(v),
+          (e) => this.resumeGenerator(new Rejection(e)),
         );
         return scheduler.reductions - start;
       }
@@ -299,11 +308,10 @@ export class Process extends Mailbox implements Context {
     return scheduler.reductions - start;
   }
 
-  private resumeGenerator(value: unknown, isError: boolean): void {
+  private resumeGenerator(value: unknown): void {
     if (this.status !== Status.Suspended) return;
     this.status = Status.Running;
     this.input = value;
-    this.inputIsError = isError;
     this.scheduler.enqueue(this);
   }
 
@@ -317,7 +325,7 @@ export class Process extends Mailbox implements Context {
   /** The scheduler ended this actor: stop waiting, drop everything it held. */
   terminate(reason: ExitReason): void {
     this.status = Status.Exited;
-    this.exitReason = reason;
+    this.input = reason; // read back by `exitReason`
     if (this.receiveTimer !== 0) this.scheduler.receiveTimers.cancel(this);
     this.resolveReceive = null;
     this.match = undefined;
@@ -344,7 +352,7 @@ export class Process extends Mailbox implements Context {
   /** The receive's timeout passed (called by ReceiveTimers, which has cleared `receiveTimer`). */
   onReceiveTimeout(): void {
     if (this.status !== Status.Waiting) return;
-    if (this.kind === 'generator') {
+    if (this.gen !== null) {
       this.endWait();
       this.input = TIMEOUT;
       this.scheduler.enqueue(this);
@@ -368,8 +376,11 @@ export class Process extends Mailbox implements Context {
     if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs < 0) {
       throw new BadArgError(`receive: expected a timeout of 0 or more ms, got: ${String(timeoutMs)}`);
     }
-    const extra = this.extra;
-    const mark = since !== undefined && extra !== null && since === extra.lastRef ? extra.lastRefMark! : undefined;
+    let mark: MailboxMark | undefined;
+    if (since !== undefined) {
+      const extra = this.extra;
+      if (extra !== null && since === extra.lastRef) mark = extra.lastRefMark!;
+    }
     let m: Match | Pattern | undefined;
     if (match === undefined || typeof match === 'function') {
       m = match;
@@ -378,7 +389,8 @@ export class Process extends Mailbox implements Context {
       m = this.patternOf(match);
       this.mailbox.beginPatternReceive(m, mark);
     }
-    return this.kind === 'generator' ? this.receiveGenerator(m, timeoutMs) : this.receiveAsync(m, timeoutMs);
+    // `gen` is set from the start of a generator actor's code (see `start`) until it exits.
+    return this.gen !== null ? this.receiveGenerator(m, timeoutMs) : this.receiveAsync(m, timeoutMs);
   }
 
   /**

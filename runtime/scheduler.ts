@@ -21,6 +21,7 @@ import { KeyTable } from './key-table.js';
 import { Offloader } from './offload.js';
 import { Pid, Ref } from './pid.js';
 import { DEMONITOR, MonitorEntry, NO_ALIAS, Process, REPLY_DEMONITOR, Status, type MonitorAliasMode } from './process.js';
+import { ProcessTable } from './process-table.js';
 import { ReceiveTimers } from './receive-timers.js';
 import { binaryEpoch } from './shared-binary.js';
 import { isDownMessage, type DownMessage, type ExitMessage, type ExitReason } from './signals.js';
@@ -203,7 +204,8 @@ export class Scheduler {
   logger: Logger | undefined;
   transport: Transport;
 
-  private readonly processes = new Map<number, Process>();
+  /** Live actors by pid serial (see process-table.ts). */
+  private readonly processes = new ProcessTable();
   private readonly names: NameService;
   private readonly allocateSerial: () => number;
   private readonly reserveRefs: () => number;
@@ -334,7 +336,7 @@ export class Scheduler {
 
   /** The pids of every live actor here, oldest first. */
   pids(): Pid[] {
-    return [...this.processes.values()].map((p) => p.self);
+    return this.processes.values().map((p) => p.self);
   }
 
   spawn(actor: Spawnable<any[]>, args: unknown[], options: SpawnOptions, linkTo?: Process, parent?: Pid): Pid {
@@ -827,7 +829,7 @@ export class Scheduler {
    * links and monitors held here.
    */
   schedulerDown(id: number, reason: ExitReason = 'scheduler_down'): void {
-    for (const p of [...this.processes.values()]) {
+    for (const p of this.processes.values()) {
       if (p.links !== null) {
         for (const pid of [...p.links.values()]) {
           if (pid.scheduler !== id || this.isLocal(pid)) continue;

@@ -202,6 +202,29 @@ describe('ordering and selective receive', () => {
     expect((await flush(me)).length).toBe(1001);
   });
 
+  it('generator - a yielded promise resumes it with its value, or throws its rejection in at the yield', async () => {
+    const boom = new Error('boom');
+    const pid = system.spawn(function* (ctx, to: Pid) {
+      const value: unknown = yield Promise.resolve(new Error('a value, not a throw'));
+      ctx.send(to, { value: value instanceof Error ? value.message : value });
+      try {
+        yield Promise.reject(new Error('caught'));
+        ctx.send(to, 'not thrown');
+      } catch (e) {
+        ctx.send(to, { caught: (e as Error).message });
+      }
+      const after: unknown = yield ctx.receive();
+      ctx.send(to, { after });
+      yield Promise.reject(boom);
+    }, me.self);
+    expect(await assertReceive(me)).toEqual({ value: 'a value, not a throw' });
+    expect(await assertReceive(me)).toEqual({ caught: 'caught' });
+    const exited = system.join(pid);
+    system.send(pid, 'next');
+    expect(await assertReceive(me)).toEqual({ after: 'next' });
+    expect(await exited).toBe(boom);
+  });
+
   it('receive - timeout 0 polls and the timeout value is distinct from any message', async () => {
     expect(await me.receive(undefined, 0)).toBe(TIMEOUT);
     system.send(me.self, 'x');

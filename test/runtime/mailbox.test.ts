@@ -37,6 +37,75 @@ describe('mailbox', () => {
     expect(tested).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 99]);
   });
 
+  it('mailbox - a message reaching an empty mailbox (kept out of its arrays) is counted, listed, tested once and ordered', () => {
+    const mb = new Mailbox();
+    const tested: string[] = [];
+    const only = (want: string) => (m: string) => {
+      tested.push(m);
+      return m === want;
+    };
+    mb.push('a');
+    expect(mb.length).toBe(1);
+    expect(mb.publicLength).toBe(1);
+    expect(mb.snapshot()).toEqual(['a']);
+    mb.beginReceive();
+    expect(mb.take(only('b'))).toBe(NO_MESSAGE);
+    mb.push('b');
+    expect(mb.take(only('b'))).toBe('b');
+    expect(tested).toEqual(['a', 'b']); // 'a' was not tested again
+    expect(mb.snapshot()).toEqual(['a']);
+    mb.beginReceive();
+    expect(mb.take(undefined)).toBe('a');
+    expect(mb.length).toBe(0);
+    // Taken at once, many times over: the numbering stays right for marks made in between.
+    for (let i = 0; i < 5; i++) {
+      mb.push(`x${i}`);
+      mb.beginReceive();
+      expect(mb.take(undefined)).toBe(`x${i}`);
+    }
+    mb.push('old');
+    const mark = mb.mark();
+    mb.push('new');
+    mb.beginReceive(mark);
+    expect(mb.take(undefined)).toBe('new');
+    mb.beginReceive();
+    expect(mb.take(undefined)).toBe('old');
+    // A mark made after the waiting message arrived: the receive starts past it.
+    mb.push('before');
+    const later = mb.mark();
+    mb.beginReceive(later);
+    expect(mb.take(undefined)).toBe(NO_MESSAGE);
+    mb.push('after');
+    expect(mb.take(undefined)).toBe('after');
+    mb.beginReceive();
+    expect(mb.take(undefined)).toBe('before');
+    // A second message moves the first into the array, behind nothing: order is kept.
+    mb.push(1);
+    mb.push(2);
+    mb.push(3);
+    expect(mb.publicLength).toBe(3);
+    expect(mb.snapshot()).toEqual([1, 2, 3]);
+    mb.beginReceive();
+    expect([mb.take(undefined), mb.take(undefined), mb.take(undefined)]).toEqual([1, 2, 3]);
+    // A pattern receive takes it where it is and moves its memo past what it tested.
+    const p = Pattern.compile({ t: 1 })!;
+    mb.push({ t: 0 });
+    mb.beginPatternReceive(p);
+    expect(mb.take(p)).toBe(NO_MESSAGE);
+    mb.push({ t: 1 });
+    expect(mb.take(p)).toEqual({ t: 1 });
+    mb.push({ t: 1, n: 2 });
+    mb.beginPatternReceive(p);
+    expect(mb.take(p)).toEqual({ t: 1, n: 2 });
+    mb.beginReceive();
+    expect(mb.take(undefined)).toEqual({ t: 0 });
+    expect(mb.length).toBe(0);
+    mb.push('z');
+    mb.clear();
+    expect(mb.length).toBe(0);
+    expect(mb.snapshot()).toEqual([]);
+  });
+
   it('mailbox - matches a list model under random pushes, selective takes, marks and flushes', () => {
     type Op =
       | { op: 'push'; v: number }
