@@ -10,7 +10,7 @@
  *
  * Only this scheduler's thread touches a Process.
  */
-import { type ActorBody, type ActorDefinition, type ActorKind } from './actor.js';
+import { actorKind, type ActorBody, type ActorDefinition, type ActorKind } from './actor.js';
 import type {
   Context,
   Destination,
@@ -42,6 +42,12 @@ const RECEIVE_OP = Object.freeze({ receiveOp: true as const });
 type ReceiveOp = typeof RECEIVE_OP;
 
 const NEVER_MATCH: Match = () => false;
+
+/**
+ * What an inbox (`system.inbox()`) holds as its actor: it has no code of its own, and `kind`
+ * tells it apart from an actor adopted before its module loaded (which holds null).
+ */
+const INBOX: Spawnable<any[]> = async () => {};
 
 // Kept in this module: an imported binding read on every delivery may be a getter call (see
 // codec-copy.ts). Shared binaries a message carries are claimed by the actor it is delivered
@@ -79,40 +85,60 @@ export class Process extends Mailbox implements Context {
   /** Current receive: predicate (or pattern), timer and, for the async form, the resolver of its promise. */
   private match: Match | Pattern | undefined = undefined;
   /**
-   * Generator form: the value to resume it with (a Rejection: an error to throw in). Before the
-   * actor starts: its arguments; after it exited: its exit reason (one field for three uses that
-   * never overlap).
+   * Generator form: the value to resume it with (a Rejection: an error to throw in). Async form
+   * (and an inbox): a message a receive found but held back to yield (reduction budget), else
+   * NO_MESSAGE. Before the actor starts: its arguments; after it exited: its exit reason (one
+   * field for uses that never overlap).
    */
   private input: unknown = undefined;
 
   received = 0;
   sent = 0;
   turns = 0;
-  kind: ActorKind | 'inbox';
   /** The seq of this receive's pending timeout in the scheduler's ReceiveTimers; 0: none. */
   receiveTimer = 0;
   readonly self: Pid;
 
-  /** Async form: a receive found its message but was held back to yield (reduction budget). */
-  private heldResult: unknown = NO_MESSAGE;
   private resolveReceive: ((message: any) => void) | null = null;
 
-  /** What was spawned (kept for `describe`); null for an inbox or an adopted actor whose module is loading. */
+  /**
+   * What was spawned (kept for `describe` and `kind`); INBOX for an inbox, null for an adopted
+   * actor whose module is loading.
+   */
   private actor: Spawnable<any[]> | null;
   /** Links, monitors, names, timers, refs: rare, so kept in a record made on first use. */
   private extra: ProcessExtras | null = null;
   /** Who spawned it (null: the system, from outside any actor). */
   parent: Pid | null = null;
 
-  constructor(scheduler: Scheduler, pid: Pid, actor: Spawnable<any[]> | null, args: unknown[] | null, kind: ActorKind | 'inbox') {
+  /** An actor of `actor` (null: adopted, its module still loading; see Scheduler.adoptSpawn). */
+  constructor(scheduler: Scheduler, pid: Pid, actor: Spawnable<any[]> | null, args: unknown[] | null) {
     super();
     this.scheduler = scheduler;
     this.self = pid;
-    this.kind = kind;
     this.actor = actor;
     this.input = args;
     if (args !== null && BINARY_EPOCH.created !== BINARY_EPOCH.seen) claimBinaries(this, args);
-    if (kind === 'inbox') this.status = Status.Running;
+  }
+
+  /** An inbox: no code of its own, driven from outside (see Scheduler.spawnInbox). */
+  static inbox(scheduler: Scheduler, pid: Pid): Process {
+    const p = new Process(scheduler, pid, INBOX, null);
+    p.status = Status.Running;
+    p.input = NO_MESSAGE; // nothing held (see `input`)
+    return p;
+  }
+
+  /**
+   * How its code is written, from what was spawned (no field of its own: 8 bytes less per
+   * actor). A started generator tells by `gen` alone (GenServer calls read this).
+   */
+  get kind(): ActorKind | 'inbox' {
+    if (this.gen !== null) return 'generator';
+    const actor = this.actor;
+    if (actor === null) return 'async'; // adopted, module loading: as Scheduler.adoptSpawn always said
+    if (actor === INBOX) return 'inbox';
+    return typeof actor === 'function' ? actorKind(actor) : actor.kind;
   }
 
   /** Why it exited (undefined while it lives). */
@@ -186,8 +212,7 @@ export class Process extends Mailbox implements Context {
   // ── scheduler side ──────────────────────────────────────────────────────────
 
   /** Sets the code of an actor adopted before its module had loaded (see Scheduler.adoptSpawn). */
-  assignBody(actor: Spawnable<any[]>, args: unknown[], kind: ActorKind): void {
-    this.kind = kind;
+  assignBody(actor: Spawnable<any[]>, args: unknown[]): void {
     this.actor = actor;
     this.input = args;
     // Not by the counters: other frames were decoded since these arguments were.
@@ -209,10 +234,10 @@ export class Process extends Mailbox implements Context {
     if (this.gen !== null) return this.runGenerator(budget); // a started generator (`kind` is one more load)
     // Async form: hand one message to the pending receive; its code resumes in a microtask.
     if (this.status !== Status.Waiting) return 0;
-    const held = this.heldResult;
+    const held = this.input;
     const m = held !== NO_MESSAGE ? held : this.mailbox.take(this.match);
     if (m === NO_MESSAGE) return 0;
-    this.heldResult = NO_MESSAGE;
+    this.input = NO_MESSAGE;
     this.finishAsyncReceive(m);
     return 1;
   }
@@ -223,7 +248,7 @@ export class Process extends Mailbox implements Context {
     const args = this.input as unknown[];
     this.input = undefined;
     this.status = Status.Running;
-    if (this.kind === 'generator') {
+    if (typeof actor === 'function' ? actorKind(actor) === 'generator' : actor.kind === 'generator') {
       try {
         this.gen = (body as (...a: unknown[]) => Generator)(this, ...args);
       } catch (e) {
@@ -233,6 +258,7 @@ export class Process extends Mailbox implements Context {
       this.input = undefined;
       return this.runGenerator(this.scheduler.processBudget);
     }
+    this.input = NO_MESSAGE; // nothing held (see `input`)
     let result: Promise<unknown>;
     try {
       result = (body as (...a: unknown[]) => Promise<unknown>)(this, ...args);
@@ -330,7 +356,6 @@ export class Process extends Mailbox implements Context {
     this.resolveReceive = null;
     this.match = undefined;
     this.gen = null;
-    this.heldResult = NO_MESSAGE;
     this.mailbox.clear();
     releaseBinariesOf(this); // those it received, in its mailbox or in its state
   }
@@ -438,13 +463,13 @@ export class Process extends Mailbox implements Context {
         return Promise.resolve(m);
       }
       // Budget spent: hand the message over from the run queue, after other work has run.
-      this.heldResult = m;
+      this.input = m;
     } else if (timeoutMs === 0) {
       return Promise.resolve(TIMEOUT);
     }
     this.status = Status.Waiting;
     this.match = match;
-    if (this.heldResult !== NO_MESSAGE) scheduler.enqueue(this);
+    if (this.input !== NO_MESSAGE) scheduler.enqueue(this);
     else if (timeoutMs !== Infinity) this.receiveTimer = this.scheduler.receiveTimers.add(this, timeoutMs);
     return new Promise((resolve) => {
       this.resolveReceive = resolve;
@@ -603,6 +628,11 @@ export class Process extends Mailbox implements Context {
     return this.scheduler.processInfo(pid ?? this.self);
   }
 
+  /** An async receive's message held back to yield (see `input`): still counted as queued. */
+  private holdsMessage(): boolean {
+    return this.status === Status.Waiting && this.gen === null && this.input !== NO_MESSAGE;
+  }
+
   /** Observer data for this actor. */
   describe(): ProcessInfo {
     const statusName: ProcessInfo['status'] = this.queued
@@ -613,7 +643,7 @@ export class Process extends Mailbox implements Context {
       status: statusName,
       kind: this.kind,
       definition: this.definition ? `${this.definition.module}#${this.definition.name}` : undefined,
-      messageQueueLength: this.mailbox.length + (this.heldResult !== NO_MESSAGE ? 1 : 0),
+      messageQueueLength: this.mailbox.length + (this.holdsMessage() ? 1 : 0),
       links: this.links ? [...this.links.values()] : [],
       monitors: this.monitors ? this.monitors.values().map(({ ref, pid }) => ({ ref, pid })) : [],
       monitoredBy: this.monitoredBy ? this.monitoredBy.values().map((m) => m.watcher) : [],

@@ -340,7 +340,7 @@ export class Scheduler {
   }
 
   spawn(actor: Spawnable<any[]>, args: unknown[], options: SpawnOptions, linkTo?: Process, parent?: Pid): Pid {
-    const kind = checkSpawnable(actor);
+    checkSpawnable(actor);
     if (options.scheduler !== undefined && options.scheduler !== this.id) {
       if (typeof actor === 'function') {
         throw new BadArgError('spawn: a bare function can only run on its own scheduler; use defineActor for others');
@@ -349,13 +349,13 @@ export class Scheduler {
     }
     // No arguments (the usual idle worker): nothing to copy, and no array of its own to keep.
     const copiedArgs = Array.isArray(args) && args.length === 0 ? NO_ARGS : (copy(args) as unknown[]);
-    return this.spawnLocal(actor, copiedArgs, kind, linkTo?.self ?? undefined, parent ?? linkTo?.self).self;
+    return this.spawnLocal(actor, copiedArgs, linkTo?.self ?? undefined, parent ?? linkTo?.self).self;
   }
 
   /** Creates and queues an actor here; `args` are already copied. */
-  spawnLocal(actor: Spawnable<any[]>, args: unknown[], kind: ActorKind, linkTo: Pid | undefined, parent?: Pid): Process {
+  spawnLocal(actor: Spawnable<any[]>, args: unknown[], linkTo: Pid | undefined, parent?: Pid): Process {
     const pid = new Pid(this.node, this.id, this.allocateSerial());
-    const p = new Process(this, pid, actor, args, kind);
+    const p = new Process(this, pid, actor, args);
     pid.local = p;
     p.parent = parent ?? null;
     this.processes.set(pid.serial, p);
@@ -372,7 +372,7 @@ export class Scheduler {
   /** An actor with no code of its own, driven from outside (tests, the main program). */
   spawnInbox(): Process {
     const pid = new Pid(this.node, this.id, this.allocateSerial());
-    const p = new Process(this, pid, null, null, 'inbox');
+    const p = Process.inbox(this, pid);
     pid.local = p;
     this.processes.set(pid.serial, p);
     return p;
@@ -805,7 +805,7 @@ export class Scheduler {
    */
   adoptSpawn(serial: number, linkTo: Pid | null, parent: Pid | null): Process {
     const pid = new Pid(this.node, this.id, serial);
-    const p = new Process(this, pid, null, null, 'async');
+    const p = new Process(this, pid, null, null);
     pid.local = p;
     p.parent = parent;
     this.processes.set(serial, p);
@@ -820,7 +820,8 @@ export class Scheduler {
   /** Gives an adopted actor its definition and lets it run. */
   startBody(p: Process, actor: Spawnable<any[]>, args: unknown[]): void {
     if (p.status === Status.Exited) return;
-    p.assignBody(actor, args, checkSpawnable(actor));
+    checkSpawnable(actor);
+    p.assignBody(actor, args);
     this.enqueue(p);
   }
 
