@@ -346,6 +346,7 @@ export class Process extends Mailbox implements Context {
     this.resolveReceive = null;
     this.endWait();
     this.received++;
+    this.scheduler.asyncWakeups++;
     resolve(message);
   }
 
@@ -360,6 +361,7 @@ export class Process extends Mailbox implements Context {
       const resolve = this.resolveReceive!;
       this.resolveReceive = null;
       this.endWait();
+      this.scheduler.asyncWakeups++;
       resolve(TIMEOUT);
     }
   }
