@@ -19,7 +19,7 @@ import type { Destination, ProcessInfo, RegisterResult, SpawnOptions, Spawnable,
 import { BadArgError, SerialsExhaustedError } from './errors.js';
 import { KeyTable } from './key-table.js';
 import { Offloader } from './offload.js';
-import { Pid, Ref } from './pid.js';
+import { Pid, Ref, isPid } from './pid.js';
 import { DEMONITOR, MonitorEntry, NO_ALIAS, Process, REPLY_DEMONITOR, Status, type MonitorAliasMode } from './process.js';
 import { ProcessTable } from './process-table.js';
 import { ReceiveTimers } from './receive-timers.js';
@@ -518,12 +518,14 @@ export class Scheduler {
     const key = pidKey(alias);
     const owner = this.aliasTable.get(key);
     if (owner === undefined) return false; // inactive alias: dropped, as in Erlang
-    if (owner instanceof MonitorEntry) return this.deliverToMonitorAlias(key, owner, message);
-    if (owner.aliases!.get(key) === true) {
+    // By constructor (see `send`): the table holds only these two kinds.
+    if (owner.constructor === MonitorEntry) return this.deliverToMonitorAlias(key, owner as MonitorEntry, message);
+    const p = owner as Process;
+    if (p.aliases!.get(key) === true) {
       this.aliasTable.delete(key);
-      owner.aliases!.delete(key);
+      p.aliases!.delete(key);
     }
-    owner.deliver(message);
+    p.deliver(message);
     return true;
   }
 
@@ -672,7 +674,7 @@ export class Scheduler {
 
   /** Adds a monitor under `ref`; undefined when `pid` is already dead (the DOWN is sent). */
   private addMonitor(p: Process, pid: Pid, ref: Ref): MonitorEntry | undefined {
-    if (!(pid instanceof Pid)) throw new BadArgError(`monitor: expected a pid, got: ${describeValue(pid)}`);
+    if (!isPid(pid)) throw new BadArgError(`monitor: expected a pid, got: ${describeValue(pid)}`);
     const key = pidKey(ref);
     const entry = new MonitorEntry(ref, pid, p.self);
     (p.monitors ??= new KeyTable()).set(key, entry);
