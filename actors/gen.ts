@@ -173,6 +173,8 @@ class CallOp<T> extends Op<T> {
   value: unknown = undefined;
   private state = START;
   private ref: Ref | null = null;
+  /** The server when named by pid (tested once here, not per step). */
+  private readonly pid: Pid | null;
   /** Where the steps run: the caller's context, or the inbox an operation from outside runs in. */
   private ctx: Context | null;
 
@@ -187,6 +189,7 @@ class CallOp<T> extends Op<T> {
   ) {
     super(caller, 'call', null, stepsOnly);
     this.ctx = stepsOnly ? (caller as Context) : null;
+    this.pid = isPid(server) ? server : null;
   }
 
   override [Symbol.iterator](): Generator<unknown, T, any> {
@@ -195,7 +198,7 @@ class CallOp<T> extends Op<T> {
 
   protected override steps(ctx: Context): Generator<unknown, T, any> {
     const server = this.server;
-    if (!(isPid(server) || typeof server === 'string')) return viaCallSteps<T>(ctx, server, this.request, this.timeoutMs);
+    if (this.pid === null && typeof server !== 'string') return viaCallSteps<T>(ctx, server as Via, this.request, this.timeoutMs);
     this.ctx = ctx;
     return this as unknown as Generator<unknown, T, any>;
   }
@@ -229,8 +232,8 @@ class CallOp<T> extends Op<T> {
 
   private start(): IteratorResult<unknown, T> {
     const ctx = this.ctx!;
-    const server = this.server as Pid | string; // a via name was resolved before (viaCallSteps)
-    const pid = isPid(server) ? server : ctx.whereis(server);
+    // A via name was resolved before (viaCallSteps).
+    const pid = this.pid ?? ctx.whereis(this.server as string);
     if (pid === undefined) throw new NoProcError(this.name);
     const self = ctx.self;
     if (pid.serial === self.serial && pid.equals(self)) {

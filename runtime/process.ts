@@ -381,7 +381,7 @@ export class Process extends Mailbox implements Context {
     let mark: MailboxMark | undefined;
     if (since !== undefined) {
       const extra = this.extra;
-      if (extra !== null && since === extra.lastRef) mark = extra.lastRefMark!;
+      if (extra !== null && since === extra.lastRef) mark = extra.lastRefMark;
     }
     let m: Match | Pattern | undefined;
     if (match === undefined || typeof match === 'function') {
@@ -581,7 +581,7 @@ export class Process extends Mailbox implements Context {
     const ref = this.scheduler.makeRef();
     const extra = this.ext();
     extra.lastRef = ref;
-    extra.lastRefMark = this.mailbox.mark();
+    this.mailbox.markInto(extra.lastRefMark);
     return ref;
   }
 
@@ -676,7 +676,8 @@ class ProcessExtras {
   trapping = false;
   /** The last ref made here and the mailbox position at that moment. */
   lastRef: Ref | null = null;
-  lastRefMark: MailboxMark | null = null;
+  /** Rewritten in place by each makeRef (read only by the receive that names `lastRef`). */
+  readonly lastRefMark: { arrival: number; epoch: number } = { arrival: 0, epoch: 0 };
   /** The receive pattern used last, with its scan memo (mailbox.ts). */
   pattern: Pattern | null = null;
 }

@@ -560,10 +560,11 @@ export class Scheduler {
    * actors/gen.ts). `ref` is made by the caller (Process.makeRef marks the mailbox).
    */
   monitorAlias(p: Process, pid: Pid, ref: Ref, mode: MonitorAliasMode): Ref {
-    const entry = this.addMonitor(p, pid, ref);
+    const key = pidKey(ref);
+    const entry = this.addMonitor(p, pid, ref, key);
     if (entry !== undefined) {
       entry.alias = mode === 'reply_demonitor' ? REPLY_DEMONITOR : DEMONITOR;
-      this.aliasTable.set(pidKey(ref), entry);
+      this.aliasTable.set(key, entry);
     }
     return ref;
   }
@@ -673,9 +674,8 @@ export class Scheduler {
   }
 
   /** Adds a monitor under `ref`; undefined when `pid` is already dead (the DOWN is sent). */
-  private addMonitor(p: Process, pid: Pid, ref: Ref): MonitorEntry | undefined {
+  private addMonitor(p: Process, pid: Pid, ref: Ref, key = pidKey(ref)): MonitorEntry | undefined {
     if (!isPid(pid)) throw new BadArgError(`monitor: expected a pid, got: ${describeValue(pid)}`);
-    const key = pidKey(ref);
     const entry = new MonitorEntry(ref, pid, p.self);
     (p.monitors ??= new KeyTable()).set(key, entry);
     if (this.isLocal(pid)) {
