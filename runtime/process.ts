@@ -346,7 +346,6 @@ export class Process extends Mailbox implements Context {
     this.resolveReceive = null;
     this.endWait();
     this.received++;
-    this.scheduler.asyncWakeups++;
     resolve(message);
   }
 
@@ -361,7 +360,6 @@ export class Process extends Mailbox implements Context {
       const resolve = this.resolveReceive!;
       this.resolveReceive = null;
       this.endWait();
-      this.scheduler.asyncWakeups++;
       resolve(TIMEOUT);
     }
   }

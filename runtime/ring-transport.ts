@@ -90,8 +90,6 @@ const DEMONITOR = 0x44;
 const ID_BYTES = 16;
 /** Bytes of a message frame before its message: format, alias flag, serial. */
 const MESSAGE_HEAD = 10;
-/** Longest time, ms, the consume loop goes from ring to ring without an event-loop turn between. */
-const TURN_MS = 1;
 /** Stands in for a frame already pushed from an overflow queue (lets its bytes be collected). */
 const NOTHING = new Uint8Array(0);
 
@@ -433,28 +431,11 @@ export class RingTransport implements Transport {
     const ring = this.rings[this.self]!;
     const spin = this.spin;
     const hasRecords = () => ring.hasRecords();
-    const s = this.scheduler;
-    // When the event loop last had a turn (timers, I/O) between two drains.
-    let turnAt = performance.now();
     while (!this.stopped) {
       const n = ring.drain(this.onRecord, 4);
       if (n > 0) {
-        // Let the actors just woken run. The scheduler's drain is a microtask queued by these
-        // deliveries, so it runs before this await resumes: when it left no actor runnable and
-        // woke no async code (whose continuations are later microtasks), go on to the ring at
-        // once, with the batches its actors wrote pushed now rather than in their own microtask,
-        // instead of waiting a setImmediate turn (a few µs per trip, twice per call between
-        // threads). At least every TURN_MS the event loop gets its turn all the same.
-        if (performance.now() - turnAt < TURN_MS) {
-          const wakeups = s.asyncWakeups;
-          await undefined;
-          if (s.runQueueLength === 0 && s.asyncWakeups === wakeups) {
-            if (this.flushQueued) this.flushAll();
-            continue;
-          }
-        }
+        // Let the actors just woken run, and timers and I/O, before the next batch.
         await new Promise<void>((resolve) => setImmediate(resolve));
-        turnAt = performance.now();
       } else if (spin === null) {
         await ring.waitForRecords();
       } else {

@@ -224,11 +224,6 @@ export class Scheduler {
   private refBlocks = 0;
   private timerSerial = 0;
 
-  /**
-   * Bumped whenever a receive of async code (an async actor, an inbox) is answered: its code
-   * resumes in a later microtask. The ring consume loop reads it (RingTransport.consume).
-   */
-  asyncWakeups = 0;
   /** Reductions (messages taken, sends) since the scheduler last yielded to the event loop. */
   reductions = 0;
   private draining = false;

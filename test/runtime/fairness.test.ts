@@ -79,8 +79,8 @@ describe('fairness', () => {
   ] as const)(
     'fairness - endless %s between threads (%s spin) does not starve timers or an HTTP server on the main thread',
     async (traffic, _spin, spinMicros) => {
-      // The ring consume loop goes from one drain to the next without an event-loop turn while
-      // its actors keep up (RingTransport.consume); timers and I/O must still get their turns.
+      // Endless traffic from another thread (RingTransport.consume drains it, the actors it wakes
+      // answer) must leave timers and I/O of the main thread their turns.
       const threaded = await start({ logLevel: 'silent', schedulers: 1, spinMicros });
       const server: Server = createServer((_req, res) => res.end('served'));
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
