@@ -17,7 +17,7 @@
  * sendReply): only the request and the reply value are copied.
  */
 import { ActorSystem, BadArgError, Pid, Ref, TIMEOUT, type Context, type DownMessage, type ExitReason } from '../runtime/index.js';
-import { copy, sendOwned } from '../runtime/internal.js';
+import { copy, isPid, sendOwned } from '../runtime/internal.js';
 import { CallExitError, CallTimeoutError, NoProcError } from './errors.js';
 import { Op, type Caller } from './op.js';
 import { describeReason } from './reasons.js';
@@ -85,11 +85,11 @@ export type RegisterViaResult = { ok: true } | { ok: false; error: 'already_regi
 export function isVia(v: unknown): v is Via {
   if (typeof v !== 'object' || v === null || !Array.isArray((v as Via).via)) return false;
   const [registry, key] = (v as Via).via;
-  return (registry instanceof Pid || typeof registry === 'string') && (typeof key === 'string' || typeof key === 'number');
+  return (isPid(registry) || typeof registry === 'string') && (typeof key === 'string' || typeof key === 'number');
 }
 
 export function isServerRef(v: unknown): v is ServerRef {
-  return v instanceof Pid || (typeof v === 'string' && v.length > 0) || isVia(v);
+  return isPid(v) || (typeof v === 'string' && v.length > 0) || isVia(v);
 }
 
 function checkServerRef(what: string, server: unknown): asserts server is ServerRef {
@@ -100,7 +100,7 @@ function checkServerRef(what: string, server: unknown): asserts server is Server
 
 /** Steps that resolve a server name to a pid, or undefined when nobody holds it. */
 export function* whereisSteps(ctx: Context, server: ServerRef): Generator<unknown, Pid | undefined, any> {
-  if (server instanceof Pid) return server;
+  if (isPid(server)) return server;
   if (typeof server === 'string') return ctx.whereis(server);
   const [registry, key] = server.via;
   try {
@@ -139,7 +139,7 @@ function checkTimeout(what: string, ms: unknown): void {
  * resolved through its registry).
  */
 export function callSteps<T>(ctx: Context, server: ServerRef, request: unknown, timeoutMs: number): Generator<unknown, T, any> {
-  if (server instanceof Pid || typeof server === 'string') return new CallOp<T>(ctx, server, request, timeoutMs, true) as unknown as Generator<unknown, T, any>;
+  if (isPid(server) || typeof server === 'string') return new CallOp<T>(ctx, server, request, timeoutMs, true) as unknown as Generator<unknown, T, any>;
   return viaCallSteps<T>(ctx, server, request, timeoutMs);
 }
 
@@ -173,6 +173,8 @@ class CallOp<T> extends Op<T> {
   value: unknown = undefined;
   private state = START;
   private ref: Ref | null = null;
+  /** The server when named by pid (tested once here, not per step). */
+  private readonly pid: Pid | null;
   /** Where the steps run: the caller's context, or the inbox an operation from outside runs in. */
   private ctx: Context | null;
 
@@ -187,6 +189,7 @@ class CallOp<T> extends Op<T> {
   ) {
     super(caller, 'call', null, stepsOnly);
     this.ctx = stepsOnly ? (caller as Context) : null;
+    this.pid = isPid(server) ? server : null;
   }
 
   override [Symbol.iterator](): Generator<unknown, T, any> {
@@ -195,7 +198,7 @@ class CallOp<T> extends Op<T> {
 
   protected override steps(ctx: Context): Generator<unknown, T, any> {
     const server = this.server;
-    if (!(server instanceof Pid || typeof server === 'string')) return viaCallSteps<T>(ctx, server, this.request, this.timeoutMs);
+    if (this.pid === null && typeof server !== 'string') return viaCallSteps<T>(ctx, server as Via, this.request, this.timeoutMs);
     this.ctx = ctx;
     return this as unknown as Generator<unknown, T, any>;
   }
@@ -229,8 +232,8 @@ class CallOp<T> extends Op<T> {
 
   private start(): IteratorResult<unknown, T> {
     const ctx = this.ctx!;
-    const server = this.server as Pid | string; // a via name was resolved before (viaCallSteps)
-    const pid = server instanceof Pid ? server : ctx.whereis(server);
+    // A via name was resolved before (viaCallSteps).
+    const pid = this.pid ?? ctx.whereis(this.server as string);
     if (pid === undefined) throw new NoProcError(this.name);
     const self = ctx.self;
     if (pid.serial === self.serial && pid.equals(self)) {
@@ -291,14 +294,14 @@ class CallOp<T> extends Op<T> {
 export function cast(caller: Caller, server: ServerRef, message: unknown): void {
   checkServerRef('cast', server);
   const msg: CastMessage = { $gen: 'cast', msg: message };
-  if (server instanceof Pid) {
+  if (isPid(server)) {
     caller.send(server, msg);
   } else if (typeof server === 'string') {
     const pid = caller.whereis(server);
     if (pid !== undefined) caller.send(pid, msg);
   } else {
     const [registry, key] = server.via;
-    const pid = registry instanceof Pid ? registry : caller.whereis(registry);
+    const pid = isPid(registry) ? registry : caller.whereis(registry);
     if (pid !== undefined) caller.send(pid, { $gen: 'cast', msg: { $via: 'send', key, msg } satisfies ViaCast } satisfies CastMessage);
   }
 }
@@ -309,7 +312,7 @@ export function cast(caller: Caller, server: ServerRef, message: unknown): void 
  */
 export function sendTo(caller: Caller, server: ServerRef, message: unknown): boolean {
   checkServerRef('sendTo', server);
-  if (server instanceof Pid) {
+  if (isPid(server)) {
     caller.send(server, message);
     return true;
   }
@@ -319,7 +322,7 @@ export function sendTo(caller: Caller, server: ServerRef, message: unknown): boo
     return pid !== undefined;
   }
   const [registry, key] = server.via;
-  const pid = registry instanceof Pid ? registry : caller.whereis(registry);
+  const pid = isPid(registry) ? registry : caller.whereis(registry);
   if (pid === undefined) return false;
   caller.send(pid, { $gen: 'cast', msg: { $via: 'send', key, msg: message } satisfies ViaCast } satisfies CastMessage);
   return true;

@@ -13,7 +13,7 @@
  * except in a generator actor, which must `yield*` it.
  */
 import { ActorSystem, BadArgError, type Context } from '../runtime/index.js';
-import { Process } from '../runtime/internal.js';
+import { isProcess } from '../runtime/internal.js';
 
 /** Who is asking: an actor's context, or the system (outside code; an inbox is made per operation). */
 export type Caller = Context | ActorSystem;
@@ -28,12 +28,12 @@ export type Steps<T> = (ctx: Context, origin: Context | ActorSystem) => Generato
 /** 'generator', 'async' or 'inbox': how `ctx.receive` answers (fixed once the actor's code runs). */
 export function formOf(ctx: Context): string {
   // Every context is a Process; read its kind directly (an Op is made per call: no table lookup).
-  return ctx instanceof Process ? ctx.kind : (ctx.info()?.kind ?? 'async');
+  return isProcess(ctx) ? ctx.kind : (ctx.info()?.kind ?? 'async');
 }
 
 /** True for a generator actor's context (false for the system and other forms). */
 function isGeneratorCaller(caller: Caller): boolean {
-  if (caller instanceof Process) return caller.kind === 'generator';
+  if (isProcess(caller)) return caller.kind === 'generator';
   return !(caller instanceof ActorSystem) && formOf(caller) === 'generator';
 }
 
@@ -93,7 +93,7 @@ export class Op<T> implements PromiseLike<T> {
   [Symbol.iterator](): Generator<unknown, T, any> {
     const caller = this.#caller;
     // Process first: for the common caller that is one prototype step, not a whole chain.
-    if (!(caller instanceof Process) && caller instanceof ActorSystem) {
+    if (!isProcess(caller) && caller instanceof ActorSystem) {
       throw new BadArgError(`${this.#what}: \`yield*\` needs an actor's context; from outside code, \`await\` it`);
     }
     this.#start();

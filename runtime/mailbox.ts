@@ -217,6 +217,12 @@ export class Mailbox {
     return { arrival: this.arrivals, epoch: this.epoch };
   }
 
+  /** `mark()` written into `into` (an actor reuses one for its last ref: no object per ref). */
+  markInto(into: { arrival: number; epoch: number }): void {
+    into.arrival = this.arrivals;
+    into.epoch = this.epoch;
+  }
+
   /**
    * Starts a new receive: the save pointer goes back to the oldest message, or to `since` when
    * it is still valid (same epoch).

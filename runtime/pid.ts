@@ -59,6 +59,18 @@ export class Ref extends Identifier {
   }
 }
 
+const getPrototypeOf = Object.getPrototypeOf as (o: object) => object | null;
+const PID_PROTO: object = Pid.prototype;
+
+/**
+ * `v instanceof Pid`, fast for a pid itself: on hot paths V8 (Node 20) compiles `instanceof` of
+ * an imported class to a generic builtin call (≈230 instructions under callgrind); a prototype
+ * compare is a load. Same answer for anything (a subclass's instance takes the instanceof).
+ */
+export function isPid(v: unknown): v is Pid {
+  return typeof v === 'object' && v !== null && (getPrototypeOf(v) === PID_PROTO || v instanceof Pid);
+}
+
 /** True when `a` and `b` name the same actor; accepts anything. */
 export function samePid(a: unknown, b: unknown): boolean {
   return a instanceof Pid && a.equals(b);

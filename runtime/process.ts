@@ -404,7 +404,7 @@ export class Process extends Mailbox implements Context {
     let mark: MailboxMark | undefined;
     if (since !== undefined) {
       const extra = this.extra;
-      if (extra !== null && since === extra.lastRef) mark = extra.lastRefMark!;
+      if (extra !== null && since === extra.lastRef) mark = extra.lastRefMark;
     }
     let m: Match | Pattern | undefined;
     if (match === undefined || typeof match === 'function') {
@@ -604,7 +604,7 @@ export class Process extends Mailbox implements Context {
     const ref = this.scheduler.makeRef();
     const extra = this.ext();
     extra.lastRef = ref;
-    extra.lastRefMark = this.mailbox.mark();
+    this.mailbox.markInto(extra.lastRefMark);
     return ref;
   }
 
@@ -656,9 +656,16 @@ export class Process extends Mailbox implements Context {
   }
 }
 
+const PROCESS_PROTO: object = Process.prototype;
+
+/** `v instanceof Process`, fast for a process itself (see isPid in pid.ts): every context is one. */
+export function isProcess(v: unknown): v is Process {
+  return typeof v === 'object' && v !== null && (Object.getPrototypeOf(v) === PROCESS_PROTO || v instanceof Process);
+}
+
 /** `Process.sendOwned` for the other layers, which see a Context. */
 export function sendOwned(ctx: Context, dest: Pid | Ref, envelope: object): void {
-  if (ctx instanceof Process) ctx.sendOwned(dest, envelope);
+  if (isProcess(ctx)) ctx.sendOwned(dest, envelope);
   else ctx.send(dest, envelope);
 }
 
@@ -697,7 +704,8 @@ class ProcessExtras {
   trapping = false;
   /** The last ref made here and the mailbox position at that moment. */
   lastRef: Ref | null = null;
-  lastRefMark: MailboxMark | null = null;
+  /** Rewritten in place by each makeRef (read only by the receive that names `lastRef`). */
+  readonly lastRefMark: { arrival: number; epoch: number } = { arrival: 0, epoch: 0 };
   /** The receive pattern used last, with its scan memo (mailbox.ts). */
   pattern: Pattern | null = null;
 }

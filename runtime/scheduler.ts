@@ -19,7 +19,7 @@ import type { Destination, ProcessInfo, RegisterResult, SpawnOptions, Spawnable,
 import { BadArgError, SerialsExhaustedError } from './errors.js';
 import { KeyTable } from './key-table.js';
 import { Offloader } from './offload.js';
-import { Pid, Ref } from './pid.js';
+import { Pid, Ref, isPid } from './pid.js';
 import { DEMONITOR, MonitorEntry, NO_ALIAS, Process, REPLY_DEMONITOR, Status, type MonitorAliasMode } from './process.js';
 import { ProcessTable } from './process-table.js';
 import { ReceiveTimers } from './receive-timers.js';
@@ -513,12 +513,14 @@ export class Scheduler {
     const key = pidKey(alias);
     const owner = this.aliasTable.get(key);
     if (owner === undefined) return false; // inactive alias: dropped, as in Erlang
-    if (owner instanceof MonitorEntry) return this.deliverToMonitorAlias(key, owner, message);
-    if (owner.aliases!.get(key) === true) {
+    // By constructor (see `send`): the table holds only these two kinds.
+    if (owner.constructor === MonitorEntry) return this.deliverToMonitorAlias(key, owner as MonitorEntry, message);
+    const p = owner as Process;
+    if (p.aliases!.get(key) === true) {
       this.aliasTable.delete(key);
-      owner.aliases!.delete(key);
+      p.aliases!.delete(key);
     }
-    owner.deliver(message);
+    p.deliver(message);
     return true;
   }
 
@@ -553,10 +555,11 @@ export class Scheduler {
    * actors/gen.ts). `ref` is made by the caller (Process.makeRef marks the mailbox).
    */
   monitorAlias(p: Process, pid: Pid, ref: Ref, mode: MonitorAliasMode): Ref {
-    const entry = this.addMonitor(p, pid, ref);
+    const key = pidKey(ref);
+    const entry = this.addMonitor(p, pid, ref, key);
     if (entry !== undefined) {
       entry.alias = mode === 'reply_demonitor' ? REPLY_DEMONITOR : DEMONITOR;
-      this.aliasTable.set(pidKey(ref), entry);
+      this.aliasTable.set(key, entry);
     }
     return ref;
   }
@@ -666,9 +669,8 @@ export class Scheduler {
   }
 
   /** Adds a monitor under `ref`; undefined when `pid` is already dead (the DOWN is sent). */
-  private addMonitor(p: Process, pid: Pid, ref: Ref): MonitorEntry | undefined {
-    if (!(pid instanceof Pid)) throw new BadArgError(`monitor: expected a pid, got: ${describeValue(pid)}`);
-    const key = pidKey(ref);
+  private addMonitor(p: Process, pid: Pid, ref: Ref, key = pidKey(ref)): MonitorEntry | undefined {
+    if (!isPid(pid)) throw new BadArgError(`monitor: expected a pid, got: ${describeValue(pid)}`);
     const entry = new MonitorEntry(ref, pid, p.self);
     (p.monitors ??= new KeyTable()).set(key, entry);
     if (this.isLocal(pid)) {

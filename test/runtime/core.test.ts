@@ -12,6 +12,8 @@ import {
   type Inbox,
   type Pid,
 } from '../../runtime/index.js';
+import { Pid as RealPid, Ref as RealRef } from '../../runtime/index.js';
+import { Process, isPid, isProcess } from '../../runtime/internal.js';
 import { Echo, EchoGen, Forwarder, Idle, IdleGen, echoForms } from '../fixtures/actors.js';
 import { assertReceive, flush, refuteReceive } from '../support/receive.js';
 
@@ -600,5 +602,35 @@ describe('aliases', () => {
     const alias = other.alias();
     other.close();
     expect(() => system.send(alias, 'x')).not.toThrow();
+  });
+});
+
+describe('kind tests on hot paths', () => {
+  // isPid and isProcess compare the prototype first (faster than instanceof in V8) and must
+  // answer exactly as instanceof does, for anything.
+  it('isPid and isProcess - answer as instanceof: pids, subclasses, refs, look-alikes', () => {
+    class MyPid extends RealPid {}
+    const pid = new RealPid(0, 0, 1);
+    const values: unknown[] = [
+      pid,
+      new MyPid(0, 0, 2),
+      Object.create(RealPid.prototype),
+      new RealRef(0, 0, 1),
+      { constructor: RealPid, node: 0, scheduler: 0, serial: 1 },
+      Object.assign(Object.create(null), { constructor: RealPid }),
+      null,
+      undefined,
+      'pid',
+      1,
+      me,
+      system,
+      { constructor: Process },
+    ];
+    for (const v of values) {
+      expect(isPid(v)).toBe(v instanceof RealPid);
+      expect(isProcess(v)).toBe(v instanceof Process);
+    }
+    expect(isPid(pid)).toBe(true);
+    expect(isProcess(me)).toBe(true);
   });
 });

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defineActor, start, type ActorSystem, type Inbox, type Pid } from '../../runtime/index.js';
+import { FlooderGen, PongerGen, SinkGen } from '../fixtures/actors.js';
 import { assertReceive } from '../support/receive.js';
 
 /** Counts `n` messages, then reports to `to`. */
@@ -70,4 +71,49 @@ describe('fairness', () => {
       await new Promise((r) => server.close(r));
     }
   });
+
+  it.each([
+    ['ping-pong', 'adaptive', undefined],
+    ['ping-pong', 'fixed 1 ms', 1_000],
+    ['flood', 'adaptive', undefined],
+  ] as const)(
+    'fairness - endless %s between threads (%s spin) does not starve timers or an HTTP server on the main thread',
+    async (traffic, _spin, spinMicros) => {
+      // Endless traffic from another thread (RingTransport.consume drains it, the actors it wakes
+      // answer) must leave timers and I/O of the main thread their turns.
+      const threaded = await start({ logLevel: 'silent', schedulers: 1, spinMicros });
+      const server: Server = createServer((_req, res) => res.end('served'));
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      try {
+        const inbox = threaded.inbox();
+        let a: Pid;
+        let b: Pid;
+        if (traffic === 'ping-pong') {
+          a = threaded.spawnOpt(PongerGen, [], { scheduler: 0 });
+          b = threaded.spawnOpt(PongerGen, [], { scheduler: 1 });
+          threaded.send(a, { from: b, n: 0 });
+        } else {
+          a = threaded.spawnOpt(SinkGen, [], { scheduler: 0 });
+          b = threaded.spawnOpt(FlooderGen, [a], { scheduler: 1 });
+        }
+        // Wait until the traffic runs (the thread loads the actor's module first).
+        while (threaded.info(a)!.received < 100) await new Promise((r) => setTimeout(r, 1));
+        const before = threaded.info(a)!.received;
+        await new Promise((r) => setTimeout(r, 5));
+        threaded.sendAfter(5, inbox.self, 'tick');
+        expect(await assertReceive(inbox, undefined, 10_000)).toBe('tick');
+        const { port } = server.address() as AddressInfo;
+        const body = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+        expect(body).toBe('served');
+        // The traffic really was running the whole time.
+        expect(threaded.info(a)!.received).toBeGreaterThan(before);
+        threaded.exit(a, 'kill');
+        threaded.exit(b, 'kill');
+      } finally {
+        await new Promise((r) => server.close(r));
+        await threaded.shutdown();
+      }
+    },
+    30_000,
+  );
 });
