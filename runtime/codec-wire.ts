@@ -42,7 +42,7 @@ import {
   sharedBinaryCodec,
 } from './codec-kinds.js';
 import { copy } from './codec-copy.js';
-import { Pid, Ref } from './pid.js';
+import { Pid, Ref, exportRef } from './pid.js';
 
 // Hot-path bindings kept in this module: where modules run as CommonJS (tsx for a .ts file
 // outside a "type": "module" package) or under vitest's module runner, every use of an
@@ -184,7 +184,7 @@ addExtension({
     return codec.fromWire(wire);
   },
 });
-addExtension({ Class: Ref, type: EXT_REF, write: (r: Ref) => [r.node, r.scheduler, r.serial], read: (a: number[]) => new Ref(a[0]!, a[1]!, a[2]!) });
+addExtension({ Class: Ref, type: EXT_REF, write: (r: Ref) => (exportRef(r), [r.node, r.scheduler, r.serial]), read: (a: number[]) => new Ref(a[0]!, a[1]!, a[2]!) });
 addExtension({ Class: Pid, type: EXT_PID, write: (p: Pid) => [p.node, p.scheduler, p.serial], read: (a: number[]) => new Pid(a[0]!, a[1]!, a[2]!) });
 
 const OPTIONS = {
@@ -404,7 +404,10 @@ function objectToWire(v: object): unknown {
       // would mislead msgpackr.
       if (!hasOwnProperty.call(v, 'constructor')) return v;
       if (v instanceof Pid) return new Pid(v.node, v.scheduler, v.serial);
-      if (v instanceof Ref) return new Ref(v.node, v.scheduler, v.serial);
+      if (v instanceof Ref) {
+        exportRef(v);
+        return new Ref(v.node, v.scheduler, v.serial);
+      }
       return copy(v);
   }
 }
@@ -611,6 +614,8 @@ function writePlain(w: WireWriter, v: unknown, depth: number): boolean {
     }
     if (proto === PID_PROTO || proto === REF_PROTO) {
       const id = v as Pid;
+      // A monitor's alias leaving its thread enters the alias table (see Ref.monitor).
+      if (proto === REF_PROTO && (v as Ref).monitor !== undefined) exportRef(v as Ref);
       const at = w.reserve(25);
       w.bytes[at] = proto === PID_PROTO ? P_PID : P_REF;
       w.view.setFloat64(at + 1, id.node, true);

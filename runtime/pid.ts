@@ -54,9 +54,34 @@ export class Pid extends Identifier {
 
 /** A unique reference, like Erlang's `make_ref()`: `#Ref<node.scheduler.serial>`. */
 export class Ref extends Identifier {
+  /**
+   * Internal: the monitor whose alias this ref is, when this thread's scheduler made it with
+   * `monitor(pid, {alias})` (Scheduler.monitorAlias). A send to the ref on its own thread (refs
+   * are shared there, not copied) finds the monitor here, not in the scheduler's alias table; the
+   * ref enters that table only when it is encoded for another thread (`exportRef`), since a copy
+   * decoded there, or sent back from there, is a new object without this field.
+   */
+  monitor: unknown = undefined;
+
   toString(): string {
     return `#Ref<${this.node}.${this.scheduler}.${this.serial}>`;
   }
+}
+
+let exportHook: (ref: Ref) => void = () => {};
+
+/** Set once by the scheduler module: publishes a monitor alias in its scheduler's alias table. */
+export function setRefExportHook(hook: (ref: Ref) => void): void {
+  exportHook = hook;
+}
+
+/**
+ * Called by the encoders for every ref they write for another thread: a ref that is a monitor's
+ * alias (`Ref.monitor`) becomes reachable through the scheduler's alias table, where messages
+ * sent to a copy of it arrive.
+ */
+export function exportRef(ref: Ref): void {
+  if (ref.monitor !== undefined) exportHook(ref);
 }
 
 const getPrototypeOf = Object.getPrototypeOf as (o: object) => object | null;

@@ -676,12 +676,19 @@ export function sendOwned(ctx: Context, dest: Pid | Ref, envelope: object): void
 export class MonitorEntry {
   /** Whether `ref` is also an alias of the watcher, and when it ends (Scheduler.monitorAlias). */
   alias: MonitorAlias = NO_ALIAS;
+  /**
+   * Whether the alias is in the scheduler's alias table. On its own thread the ref carries this
+   * entry (`Ref.monitor`); it enters the table only when encoded for another thread.
+   */
+  published = false;
 
   constructor(
     readonly ref: Ref,
     /** The monitored actor. */
     readonly pid: Pid,
     readonly watcher: Pid,
+    /** `pidKey(ref)`. */
+    readonly key: number,
   ) {}
 }
 

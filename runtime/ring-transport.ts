@@ -28,7 +28,7 @@ import type { Spawnable, SpawnOptions } from './context.js';
 import { decodeFrom, encode, encodeFrame } from './codec.js';
 import { readMessage, WireWriter, writeMessage } from './codec-wire.js';
 import { BadArgError } from './errors.js';
-import { Pid, Ref } from './pid.js';
+import { Pid, Ref, exportRef } from './pid.js';
 import type { Process } from './process.js';
 import { checkSerial, pidKey, REF_BLOCK, type Scheduler, type Transport } from './scheduler.js';
 import type { DownMessage, ExitReason } from './signals.js';
@@ -237,6 +237,7 @@ export class RingTransport implements Transport {
   }
 
   monitor(watcher: Pid, target: Pid, ref: Ref): void {
+    exportRef(ref); // a monitor's alias leaves its thread (see Ref.monitor)
     if (!this.writeIdFrame(target.scheduler, MONITOR, target.serial, watcher, ref)) {
       this.send(target.scheduler, encode([Frame.Monitor, target.serial, watcher, ref]));
     }

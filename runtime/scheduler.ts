@@ -19,7 +19,7 @@ import type { Destination, ProcessInfo, RegisterResult, SpawnOptions, Spawnable,
 import { BadArgError, SerialsExhaustedError } from './errors.js';
 import { KeyTable } from './key-table.js';
 import { Offloader } from './offload.js';
-import { Pid, Ref, isPid } from './pid.js';
+import { Pid, Ref, isPid, setRefExportHook } from './pid.js';
 import { DEMONITOR, MonitorEntry, NO_ALIAS, Process, REPLY_DEMONITOR, Status, type MonitorAliasMode } from './process.js';
 import { ProcessTable } from './process-table.js';
 import { ReceiveTimers } from './receive-timers.js';
@@ -209,8 +209,10 @@ export class Scheduler {
   private readonly names: NameService;
   private readonly allocateSerial: () => number;
   private readonly reserveRefs: () => number;
-  /** Active aliases: ref key → owner (whose own table says whether the first message deactivates it). */
-  /** Active aliases: the owner, or for a monitor's alias (`monitorAlias`) the monitor. */
+  /**
+   * Active aliases: the owner, or for a monitor's alias (`monitorAlias`) the monitor, but only
+   * once its ref has been encoded for another thread (`publishAlias`; see Ref.monitor).
+   */
   private readonly aliasTable = new KeyTable<Process | MonitorEntry>(16);
   private readonly timers = new Map<number, TimerEntry>();
   /** Timeouts of waiting receives (one Node timer for all; see receive-timers.ts). */
@@ -418,7 +420,7 @@ export class Scheduler {
     if (p.monitors !== null) {
       for (const entry of p.monitors.values()) {
         const { ref, pid } = entry;
-        if (entry.alias !== NO_ALIAS) this.aliasTable.delete(pidKey(ref));
+        this.endAlias(entry);
         const target = this.local(pid);
         if (target) target.monitoredBy?.delete(pidKey(ref));
         else this.transport.demonitor(p.self, pid, ref);
@@ -431,8 +433,8 @@ export class Scheduler {
         const down: DownMessage = { type: 'DOWN', ref, pid: p.self, reason };
         const w = this.local(watcher);
         if (w) {
-          w.monitors?.delete(pidKey(ref));
-          if (entry.alias !== NO_ALIAS) this.aliasTable.delete(pidKey(ref));
+          w.monitors?.delete(entry.key);
+          this.endAlias(entry);
           w.deliver(down);
         } else {
           this.transport.down(watcher, down);
@@ -510,11 +512,17 @@ export class Scheduler {
   }
 
   private deliverToAlias(alias: Ref, message: unknown): boolean {
+    // A monitor's alias on its own thread: the ref is the one monitorAlias made (see Ref.monitor).
+    const monitor = alias.monitor as MonitorEntry | undefined;
+    if (monitor !== undefined) {
+      if (monitor.alias === NO_ALIAS) return false; // inactive alias: dropped, as in Erlang
+      return this.deliverToMonitorAlias(monitor, message);
+    }
     const key = pidKey(alias);
     const owner = this.aliasTable.get(key);
     if (owner === undefined) return false; // inactive alias: dropped, as in Erlang
     // By constructor (see `send`): the table holds only these two kinds.
-    if (owner.constructor === MonitorEntry) return this.deliverToMonitorAlias(key, owner as MonitorEntry, message);
+    if (owner.constructor === MonitorEntry) return this.deliverToMonitorAlias(owner as MonitorEntry, message);
     const p = owner as Process;
     if (p.aliases!.get(key) === true) {
       this.aliasTable.delete(key);
@@ -533,12 +541,11 @@ export class Scheduler {
   removeAlias(p: Process, ref: Ref): boolean {
     if (!(ref instanceof Ref)) return false;
     const key = pidKey(ref);
-    const owner = this.aliasTable.get(key);
+    const owner = (ref.monitor as MonitorEntry | undefined) ?? this.aliasTable.get(key);
     if (owner instanceof MonitorEntry) {
       // A monitor's alias: deactivated, the monitor stays (Erlang's unalias/1).
-      if (owner.watcher !== p.self) return false;
-      this.aliasTable.delete(key);
-      owner.alias = NO_ALIAS;
+      if (owner.watcher !== p.self || owner.alias === NO_ALIAS) return false;
+      this.endAlias(owner);
       return true;
     }
     if (owner !== p) return false;
@@ -555,22 +562,42 @@ export class Scheduler {
    * actors/gen.ts). `ref` is made by the caller (Process.makeRef marks the mailbox).
    */
   monitorAlias(p: Process, pid: Pid, ref: Ref, mode: MonitorAliasMode): Ref {
-    const key = pidKey(ref);
-    const entry = this.addMonitor(p, pid, ref, key);
+    const entry = this.addMonitor(p, pid, ref, pidKey(ref));
     if (entry !== undefined) {
       entry.alias = mode === 'reply_demonitor' ? REPLY_DEMONITOR : DEMONITOR;
-      this.aliasTable.set(key, entry);
+      // Not in the alias table yet: on this thread the ref itself leads to the monitor, and it
+      // enters the table when encoded for another thread (publishAlias, through exportRef).
+      ref.monitor = entry;
     }
     return ref;
   }
 
-  /** A message to a monitor's alias (see monitorAlias). */
-  private deliverToMonitorAlias(key: number, entry: MonitorEntry, message: unknown): boolean {
+  /** Makes an active monitor alias reachable through the alias table (its ref leaves the thread). */
+  publishAlias(entry: MonitorEntry): void {
+    if (entry.alias !== NO_ALIAS && !entry.published) {
+      entry.published = true;
+      this.aliasTable.set(entry.key, entry);
+    }
+  }
+
+  /** Deactivates a monitor's alias, if it has one (the monitor itself is not touched). */
+  private endAlias(entry: MonitorEntry): void {
+    if (entry.alias === NO_ALIAS) return;
+    entry.alias = NO_ALIAS;
+    entry.ref.monitor = undefined;
+    if (entry.published) {
+      entry.published = false;
+      this.aliasTable.delete(entry.key);
+    }
+  }
+
+  /** A message to an active monitor's alias (see monitorAlias). */
+  private deliverToMonitorAlias(entry: MonitorEntry, message: unknown): boolean {
     const owner = entry.watcher.local as Process | undefined;
-    if (owner === undefined) return false; // cannot happen: the owner's exit removed the alias
+    if (owner === undefined) return false; // cannot happen: the owner's exit ended the alias
     if (entry.alias === REPLY_DEMONITOR) {
-      this.aliasTable.delete(key);
-      entry.alias = NO_ALIAS;
+      const key = entry.key;
+      this.endAlias(entry);
       owner.monitors!.delete(key);
       const target = entry.pid.local as Process | undefined;
       if (target !== undefined) target.monitoredBy?.delete(key);
@@ -671,7 +698,7 @@ export class Scheduler {
   /** Adds a monitor under `ref`; undefined when `pid` is already dead (the DOWN is sent). */
   private addMonitor(p: Process, pid: Pid, ref: Ref, key = pidKey(ref)): MonitorEntry | undefined {
     if (!isPid(pid)) throw new BadArgError(`monitor: expected a pid, got: ${describeValue(pid)}`);
-    const entry = new MonitorEntry(ref, pid, p.self);
+    const entry = new MonitorEntry(ref, pid, p.self, key);
     (p.monitors ??= new KeyTable()).set(key, entry);
     if (this.isLocal(pid)) {
       const target = (pid.local as Process | undefined) ?? this.processes.get(pid.serial);
@@ -693,8 +720,13 @@ export class Scheduler {
   /** Remote side of a monitor: `watcher` (elsewhere) monitors `target` (here). */
   acceptMonitor(watcher: Pid, target: Pid, ref: Ref): void {
     const t = this.local(target);
-    if (t) (t.monitoredBy ??= new KeyTable()).set(pidKey(ref), new MonitorEntry(ref, target, watcher));
-    else this.transport.down(watcher, { type: 'DOWN', ref, pid: target, reason: 'noproc' });
+    if (t) {
+      const key = pidKey(ref);
+      t.monitoredBy ??= new KeyTable();
+      t.monitoredBy.set(key, new MonitorEntry(ref, target, watcher, key));
+    } else {
+      this.transport.down(watcher, { type: 'DOWN', ref, pid: target, reason: 'noproc' });
+    }
   }
 
   demonitor(p: Process, ref: Ref, flush: boolean): boolean {
@@ -703,7 +735,7 @@ export class Scheduler {
     const entry = p.monitors?.get(key);
     if (entry) {
       p.monitors!.delete(key);
-      if (entry.alias !== NO_ALIAS) this.aliasTable.delete(key);
+      this.endAlias(entry);
       const target = this.local(entry.pid);
       if (target) target.monitoredBy?.delete(key);
       else if (!this.isLocal(entry.pid)) this.transport.demonitor(p.self, entry.pid, ref);
@@ -720,7 +752,7 @@ export class Scheduler {
     const entry = w.monitors?.get(key);
     if (entry === undefined) return; // demonitored meanwhile: no DOWN, as in Erlang
     w.monitors!.delete(key);
-    if (entry.alias !== NO_ALIAS) this.aliasTable.delete(key);
+    this.endAlias(entry);
     w.deliver(down);
   }
 
@@ -844,7 +876,7 @@ export class Scheduler {
           const { ref, pid } = entry;
           if (pid.scheduler !== id || this.isLocal(pid)) continue;
           p.monitors.delete(key);
-          if (entry.alias !== NO_ALIAS) this.aliasTable.delete(key);
+          this.endAlias(entry);
           p.deliver({ type: 'DOWN', ref, pid, reason } satisfies DownMessage);
         }
       }
@@ -925,3 +957,10 @@ function describeValue(v: unknown): string {
   return typeof v === 'string' ? JSON.stringify(v) : String(v);
 }
 
+
+// A monitor's alias encoded for another thread enters its scheduler's alias table (see Ref.monitor).
+setRefExportHook((ref) => {
+  const entry = ref.monitor as MonitorEntry;
+  const owner = entry.watcher.local as Process | undefined;
+  if (owner !== undefined) owner.scheduler.publishAlias(entry);
+});

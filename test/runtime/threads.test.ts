@@ -129,6 +129,39 @@ describe('threads', () => {
     me.trapExit(false);
   });
 
+  it('threads - a monitor alias of an actor on this thread is answered from another thread it was sent to', async () => {
+    // On its own thread a monitor's alias is reached through the ref object itself (Ref.monitor);
+    // it enters the alias table only when encoded for another thread, here by the plain encoder
+    // ({from, value}) and by the msgpackr fallback (a Map first makes the plain encoder give up).
+    const target = system.spawnOpt(Idle, [], { scheduler: 0 });
+    expect(target.scheduler).toBe(me.self.scheduler);
+    const echo = system.spawnOpt(Echo, [], { scheduler: 1 });
+    const once = me.monitor(target, { alias: 'reply_demonitor' });
+    system.send(echo, { from: once, value: 1 });
+    system.send(echo, { from: once, value: 2 });
+    expect((await assertReceive(me, (m) => m.echo !== undefined)).echo).toBe(1);
+    await refuteReceive(me); // the first reply ended the alias and the monitor
+    expect(me.info()!.monitors).toEqual([]);
+    expect(system.info(target)!.monitoredBy).toEqual([]);
+
+    const viaFallback = me.monitor(target, { alias: 'reply_demonitor' });
+    system.send(echo, { value: new Map([[1, 'a']]), from: viaFallback } as never);
+    expect((await assertReceive(me, (m) => m.echo !== undefined)).echo).toEqual(new Map([[1, 'a']]));
+    expect(me.info()!.monitors).toEqual([]);
+
+    const kept = me.monitor(target, { alias: 'demonitor' });
+    system.send(echo, { from: kept, value: 3 });
+    system.send(echo, { from: kept, value: 4 });
+    expect((await assertReceive(me, (m) => m.echo !== undefined)).echo).toBe(3);
+    expect((await assertReceive(me, (m) => m.echo !== undefined)).echo).toBe(4);
+    expect(me.unalias(kept)).toBe(true);
+    system.send(echo, { from: kept, value: 5 });
+    await refuteReceive(me);
+    expect(me.demonitor(kept)).toBe(true);
+    system.exit(echo, 'kill');
+    system.exit(target, 'kill');
+  });
+
   it('threads - a name registered on one thread resolves on every other', async () => {
     const named = system.spawnOpt(NamedEcho, ['remote-echo', me.self], { scheduler: 1 });
     expect(await assertReceive(me)).toEqual({ registered: { ok: true } });
@@ -162,7 +195,9 @@ describe('scheduler faults', () => {
       const killer = system.spawnOpt(ThreadKiller, [how], { scheduler: 2 });
       const bystander = system.spawnOpt(Idle, [], { scheduler: 2 });
       const elsewhere = system.spawnOpt(Echo, [], { scheduler: 1 });
-      const refs = [me.monitor(killer), me.monitor(bystander)];
+      // A monitor's alias ends with its monitor: a send through the ref itself is dropped.
+      const aliased = me.monitor(bystander, { alias: 'demonitor' });
+      const refs = [me.monitor(killer), me.monitor(bystander), aliased];
       me.trapExit(true);
       me.link(bystander);
       system.send(killer, 'go');
@@ -172,6 +207,7 @@ describe('scheduler faults', () => {
       }
       expect((await assertReceive(me, isExitMessage, 10_000)).reason).toBe('scheduler_down');
       me.trapExit(false);
+      system.send(aliased, 'through an ended alias');
       // The rest of the system kept running, and scheduler 2 is back.
       system.send(elsewhere, { from: me.self, value: 'still here' });
       await assertReceive(me, (m) => m.echo === 'still here');
@@ -179,7 +215,7 @@ describe('scheduler faults', () => {
       const fresh = system.spawnOpt(Echo, [], { scheduler: 2 });
       system.send(fresh, { from: me.self, value: 'new thread' });
       await assertReceive(me, (m) => m.echo === 'new thread', 10_000);
-      await refuteReceive(me, (m) => isDownMessage(m) || isExitMessage(m));
+      await refuteReceive(me, (m) => isDownMessage(m) || isExitMessage(m) || m === 'through an ended alias');
     },
   );
 
