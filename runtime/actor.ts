@@ -10,7 +10,7 @@
  *   scheduler with `next()`, no promise per message: the fastest form. It may also
  *   `yield somePromise` to wait for I/O (the result comes back from the `yield`).
  */
-import type { Context } from './context.js';
+import type { Context, Spawnable } from './context.js';
 
 export type AsyncBody<A extends unknown[]> = (ctx: Context, ...args: A) => Promise<unknown>;
 export type GeneratorBody<A extends unknown[]> = (ctx: Context, ...args: A) => Generator<unknown, unknown, any>;
@@ -37,6 +37,11 @@ export function actorKind(body: unknown): ActorKind {
     throw new TypeError('expected an async function or a generator function, got: an async generator function');
   }
   return body instanceof GeneratorFunction ? 'generator' : 'async';
+}
+
+/** The form of something spawnable: a bare function's, or the one its definition recorded. */
+export function spawnableKind(actor: Spawnable<any[]>): ActorKind {
+  return typeof actor === 'function' ? actorKind(actor) : actor.kind;
 }
 
 /** Definitions by `module#name`, for schedulers that receive a spawn by module reference. */

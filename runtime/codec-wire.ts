@@ -615,7 +615,7 @@ function writePlain(w: WireWriter, v: unknown, depth: number): boolean {
     if (proto === PID_PROTO || proto === REF_PROTO) {
       const id = v as Pid;
       // A monitor's alias leaving its thread enters the alias table (see Ref.monitor).
-      if (proto === REF_PROTO && (v as Ref).monitor !== undefined) exportRef(v as Ref);
+      if (proto === REF_PROTO) exportRef(v as Ref);
       const at = w.reserve(25);
       w.bytes[at] = proto === PID_PROTO ? P_PID : P_REF;
       w.view.setFloat64(at + 1, id.node, true);

@@ -98,5 +98,5 @@ export function isPid(v: unknown): v is Pid {
 
 /** True when `a` and `b` name the same actor; accepts anything. */
 export function samePid(a: unknown, b: unknown): boolean {
-  return a instanceof Pid && a.equals(b);
+  return isPid(a) && a.equals(b);
 }

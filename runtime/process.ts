@@ -10,7 +10,7 @@
  *
  * Only this scheduler's thread touches a Process.
  */
-import { actorKind, type ActorBody, type ActorDefinition, type ActorKind } from './actor.js';
+import { spawnableKind, type ActorBody, type ActorDefinition, type ActorKind } from './actor.js';
 import type {
   Context,
   Destination,
@@ -138,7 +138,7 @@ export class Process extends Mailbox implements Context {
     const actor = this.actor;
     if (actor === null) return 'async'; // adopted, module loading: as Scheduler.adoptSpawn always said
     if (actor === INBOX) return 'inbox';
-    return typeof actor === 'function' ? actorKind(actor) : actor.kind;
+    return spawnableKind(actor);
   }
 
   /** Why it exited (undefined while it lives). */
@@ -248,7 +248,7 @@ export class Process extends Mailbox implements Context {
     const args = this.input as unknown[];
     this.input = undefined;
     this.status = Status.Running;
-    if (typeof actor === 'function' ? actorKind(actor) === 'generator' : actor.kind === 'generator') {
+    if (spawnableKind(actor) === 'generator') {
       try {
         this.gen = (body as (...a: unknown[]) => Generator)(this, ...args);
       } catch (e) {
