@@ -1,14 +1,15 @@
 /**
- * The load generator's HTTP side: a small JSON client for the broker's API over undici with a
- * keep-alive Agent (one per role, so publishers and consumers never queue behind each other),
- * and the setup calls the workloads need. Bench code does not import from test/; this follows
- * test/broker/support/http-client.ts.
+ * The load generator's HTTP side: a small JSON client for the broker's API over a pool of
+ * keep-alive connections (keepalive-client.ts; one pool per role, so publishers and consumers
+ * never queue behind each other), and the setup calls the workloads need. Bench code does not
+ * import from test/; this follows test/broker/support/http-client.ts.
  */
-import { Agent, request } from 'undici';
+import { KeepAliveClient } from './keepalive-client.js';
 
 export class Api {
-  readonly #agent: Agent;
-  readonly #auth: string;
+  readonly #client: KeepAliveClient;
+  readonly #headers: Readonly<Record<string, string>>;
+  readonly #jsonHeaders: Readonly<Record<string, string>>;
 
   /** `connections`: sockets kept open to the broker, i.e. the most requests in flight. */
   constructor(
@@ -16,21 +17,19 @@ export class Api {
     key: string,
     connections: number,
   ) {
-    this.#agent = new Agent({ connections, pipelining: 1, keepAliveTimeout: 30_000 });
-    this.#auth = `Bearer ${key}`;
+    this.#client = new KeepAliveClient(baseUrl, connections);
+    this.#headers = { authorization: `Bearer ${key}` };
+    this.#jsonHeaders = { ...this.#headers, 'content-type': 'application/json' };
   }
 
   /** One request; `body` is sent as it is when already a string (the publisher pre-serialises). */
   async call<T = any>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; body: T; retryAfterS?: number }> {
-    const res = await request(this.baseUrl + path, {
-      method,
-      dispatcher: this.#agent,
-      headers: body === undefined ? { authorization: this.#auth } : { authorization: this.#auth, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    const text = await res.body.text();
-    const retryAfter = Number(res.headers['retry-after']);
-    return { status: res.statusCode, body: text.length > 0 ? JSON.parse(text) : undefined, ...(retryAfter >= 0 ? { retryAfterS: retryAfter } : {}) };
+    const answer =
+      body === undefined
+        ? await this.#client.request(method, path, this.#headers)
+        : await this.#client.request(method, path, this.#jsonHeaders, typeof body === 'string' ? body : JSON.stringify(body));
+    const parsed = answer.body.length > 0 ? (JSON.parse(answer.body) as T) : (undefined as T);
+    return answer.retryAfterS === undefined ? { status: answer.status, body: parsed } : { status: answer.status, body: parsed, retryAfterS: answer.retryAfterS };
   }
 
   /** Like `call`, but anything other than `expected` throws with the answer. */
@@ -42,7 +41,7 @@ export class Api {
   }
 
   close(): Promise<void> {
-    return this.#agent.close();
+    return this.#client.close();
   }
 }
 

@@ -6,6 +6,7 @@
  *   fanout      B1, B1-publish: 1 topic, N subscribers (pull or webhook), M messages
  *   latency     B2: 1 topic, N pull subscribers, R msgs/s for S seconds, publish-to-delivery
  *   manyTopics  B3: T topics × 1 pull subscriber, M messages to random topics
+ *   publishOnly the HTTP floor (floor.ts): M single publishes to a server that only answers
  */
 import { Api, createTopic, subscribePull, subscribeWebhook, waitActive } from './api.js';
 import { pullConsumers, Tally, WebhookSink } from './consumers.js';
@@ -49,7 +50,15 @@ export interface ManyTopicsJob {
   readonly capMs: number;
 }
 
-export type Job = FanoutJob | LatencyJob | ManyTopicsJob;
+export interface PublishOnlyJob {
+  readonly kind: 'publishOnly';
+  readonly topic: string;
+  readonly messages: number;
+  readonly concurrency: number;
+  readonly capMs: number;
+}
+
+export type Job = FanoutJob | LatencyJob | ManyTopicsJob | PublishOnlyJob;
 
 export interface FanoutResult {
   readonly published: number;
@@ -76,7 +85,9 @@ export type ManyTopicsResult = FanoutResult & { readonly setupMs: number };
 /** Every result also carries the load client's CPU for the job (ms, all its threads), set by
  * the child process that ran it (client-process.ts): it shows when the client, not the broker,
  * is what limits a run on these 2 cores. */
-export type JobResult = (FanoutResult | LatencyResult | ManyTopicsResult) & { readonly clientCpuMs?: number };
+export type PublishOnlyResult = Pick<FanoutResult, 'published' | 'publishMs' | 'capped'>;
+
+export type JobResult = (FanoutResult | LatencyResult | ManyTopicsResult | PublishOnlyResult) & { readonly clientCpuMs?: number };
 
 // Pull settings of every job: the most a pull may take, and a long poll so idle loops park.
 const PULL = { max: 100, waitMs: 500 };
@@ -89,6 +100,18 @@ export async function runJob(target: Target, job: Job): Promise<JobResult> {
       return latency(target, job);
     case 'manyTopics':
       return manyTopics(target, job);
+    case 'publishOnly':
+      return publishOnly(target, job);
+  }
+}
+
+async function publishOnly(target: Target, job: PublishOnlyJob): Promise<PublishOnlyResult> {
+  const publisher = new Api(target.url, target.key, job.concurrency);
+  try {
+    const sent = await publish(publisher, { topicOf: () => job.topic, count: job.messages, concurrency: job.concurrency, capMs: job.capMs });
+    return { published: sent.published, publishMs: sent.ms, capped: sent.capped };
+  } finally {
+    await publisher.close();
   }
 }
 

@@ -17,12 +17,14 @@
  * HTTP in a few seconds): a capped run reports what completed, and its row's note says so.
  * Runs are fewer than the harness's 5 (BENCH_BROKER_RUNS, default 3) to keep the set near
  * five minutes. The reference figures of issue 8 are baselines named "(reference, earlier
- * run)": they were measured on this machine, but not in this run.
+ * run)": they were measured on this machine, but not in this run. The rows of single-message
+ * publishes also carry the HTTP floor (floor.ts), measured in this run with the same client.
  */
 import { percentile, summarise, type Baseline, type ResultRow, type Workload } from '../harness.js';
 import { BROKER_SCHEDULERS, BROKER_THREADS, withBroker } from './fixture.js';
 import type { LoadClient } from './client-process.js';
-import type { FanoutResult, LatencyResult, ManyTopicsResult } from './jobs.js';
+import { withFloor } from './floor.js';
+import type { FanoutResult, LatencyResult, ManyTopicsResult, PublishOnlyResult } from './jobs.js';
 import { PAYLOAD_BYTES } from './payload.js';
 
 const SUBSCRIBERS = 10;
@@ -48,6 +50,35 @@ const ref = (rabbit: number, nats: number): Baseline[] => [
 ];
 
 const n = (x: number) => Math.round(x).toLocaleString('en-US');
+const rate = (count: number, ms: number) => (count * 1000) / ms;
+
+/** Single publishes per floor run (floor.ts): enough for a steady rate, well inside the cap. */
+const FLOOR_MESSAGES = 30_000;
+
+/**
+ * The HTTP floor of this run (floor.ts): the median single-publish rate a bare node:http server
+ * that does no work answers the same load client with, and that server's CPU per request.
+ * Measured once, for the rows that publish one message per request (B1-publish single, B3).
+ */
+let floorRuns: Promise<{ rate: number; cpuUs: number }> | undefined;
+const httpFloor = () =>
+  (floorRuns ??= withFloor(async (floor, client) => {
+    const job = { kind: 'publishOnly', topic: 'floor', concurrency: CONCURRENCY, capMs: CAP_MS } as const;
+    await client.run({ ...job, messages: WARMUP_MESSAGES });
+    const rates: number[] = [];
+    const cpu0 = floor.cpuMicros();
+    let requests = 0;
+    for (let i = 0; i < RUNS; i++) {
+      const r = await client.run<PublishOnlyResult>({ ...job, messages: FLOOR_MESSAGES });
+      rates.push(rate(r.published, r.publishMs));
+      requests += r.published;
+    }
+    return { rate: summarise(rates).value, cpuUs: (floor.cpuMicros() - cpu0) / requests };
+  }));
+
+const floorBaseline = (floor: { rate: number }): Baseline => ({ name: 'HTTP floor: bare node:http answering 202, no work, same client (this run)', value: floor.rate });
+const floorNote = (floor: { rate: number; cpuUs: number }) =>
+  `the HTTP floor (a bare node:http server answering 202 to the same client, floor.ts) took ${floor.cpuUs.toFixed(0)} µs of its process's CPU per request`;
 const where = (client: LoadClient) =>
   `${BROKER_THREADS} JS threads (main: HTTP, store, pull server; ${BROKER_SCHEDULERS} scheduler: shards, delivery tasks) + lmdb's write thread; load client in a ${client.where}`;
 
@@ -67,7 +98,6 @@ async function fanoutRuns(protocol: 'pull' | 'webhook', publishing: 'single' | '
   });
 }
 
-const rate = (count: number, ms: number) => (count * 1000) / ms;
 
 function completed(runs: FanoutResult[], sent: (r: FanoutResult) => number, expected: number, what: string): string {
   const capped = runs.filter((r) => r.capped).length;
@@ -114,15 +144,16 @@ export const B1Publish: Workload = {
   async run() {
     const single = await fanoutRuns('pull', 'single');
     const batch = await b1Pull();
+    const floor = await httpFloor();
     return [
       {
         id: 'B1-publish',
         variant: 'single',
         unit: 'msgs/s',
         threads: BROKER_THREADS,
-        baselines: ref(4_600, 21_000),
+        baselines: [floorBaseline(floor), ...ref(4_600, 21_000)],
         ...summarise(single.runs.map((r) => rate(r.published, r.publishMs))),
-        note: `POST /v1/topics/:topic/messages, ${CONCURRENCY} in flight, each answered after its commit is flushed (lmdb), while ${SUBSCRIBERS} pull subscribers consume; ${completed(single.runs, (r) => r.published, MESSAGES, 'messages')}; ${single.where}`,
+        note: `POST /v1/topics/:topic/messages, ${CONCURRENCY} in flight, each answered after its commit is flushed (lmdb), while ${SUBSCRIBERS} pull subscribers consume; ${completed(single.runs, (r) => r.published, MESSAGES, 'messages')}; ${single.where}; ${floorNote(floor)}`,
       },
       {
         id: 'B1-publish',
@@ -189,17 +220,18 @@ export const B3: Workload = {
       for (let i = 0; i < RUNS; i++) {
         runs.push(await client.run<ManyTopicsResult>({ kind: 'manyTopics', prefix: 'b3-', topics: B3_TOPICS, messages: MESSAGES, concurrency: CONCURRENCY, sweepers: B3_SWEEPERS, capMs: CAP_MS }));
       }
+      const floor = await httpFloor();
       return [
         {
           id: 'B3',
           unit: 'msgs/s',
           threads: BROKER_THREADS,
-          baselines: ref(4_400, 1_700),
+          baselines: [floorBaseline(floor), ...ref(4_400, 1_700)],
           ...summarise(runs.map((r) => rate(r.published, r.publishMs))),
           note:
             `publishes answered 202 per second, ${CONCURRENCY} in flight, while ${B3_SWEEPERS} pull loops sweep the ${n(B3_TOPICS)} subscriptions (pull waitMs 0, then ack); ` +
             `${completed(runs, (r) => r.published, MESSAGES, 'messages')}; end to end (published and consumed) ${runs.map((r) => n(rate(r.delivered, r.deliverMs))).join(', ')}/s; ` +
-            `setup of topics and subscriptions ${(runs[0]!.setupMs / 1000).toFixed(1)} s (not timed); ${where(client)}`,
+            `setup of topics and subscriptions ${(runs[0]!.setupMs / 1000).toFixed(1)} s (not timed); ${where(client)}; ${floorNote(floor)}`,
         },
       ];
     });
