@@ -9,11 +9,20 @@
  * publishes per second any broker written on node:http could be answered with here. B1-publish
  * single and B3 show it as a baseline measured in the same run, so their figures read as a
  * share of what the transport leaves, not only against servers that speak binary protocols.
+ *
+ * The webhook floor is the same idea for push delivery: the broker's own `post()` (undici,
+ * broker/delivery/http.ts) sends one signed Notification after another from this process to the
+ * load client's webhook endpoints (the B1 webhook sinks), with no store, no actors and no
+ * retries: the most webhook deliveries per second this machine's two cores carry over HTTP.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { post } from '../../broker/delivery/http.js';
+import { notificationRequest, type SignedRequest } from '../../broker/delivery/notification.js';
 import { loadClient, type LoadClient } from './client-process.js';
+import type { SinksResult } from './jobs.js';
+import { nowUs, publishBody } from './payload.js';
 
 const PUBLISH_PATH = /^\/v1\/topics\/[^/]+\/messages$/;
 
@@ -70,4 +79,54 @@ export async function withFloor<T>(fn: (floor: FloorServer, client: LoadClient) 
     await client.close();
     await floor.close();
   }
+}
+
+export interface WebhookFloorPlan {
+  readonly endpoints: number;
+  /** Posts in flight per endpoint (the broker's perEndpointConcurrency). */
+  readonly perEndpoint: number;
+  readonly posts: number;
+  readonly capMs: number;
+}
+
+/** Webhook posts answered 2xx per second, and this process's CPU per post (µs). */
+export async function webhookFloor(client: LoadClient, plan: WebhookFloorPlan): Promise<{ rate: number; cpuUs: number }> {
+  const { urls } = await client.run<SinksResult>({ kind: 'sinks', count: plan.endpoints });
+  const posted = await postAll(urls, plan).catch(async (error: unknown) => {
+    await client.run({ kind: 'closeSinks' });
+    throw error;
+  });
+  const closed = await client.run<SinksResult>({ kind: 'closeSinks' });
+  if (closed.received !== posted.ok) throw new Error(`webhook floor: ${posted.ok} posts answered 2xx, but the endpoints saw ${closed.received}`);
+  return { rate: (posted.ok * 1000) / posted.ms, cpuUs: posted.cpuUs / posted.ok };
+}
+
+async function postAll(urls: readonly string[], plan: WebhookFloorPlan): Promise<{ ok: number; ms: number; cpuUs: number }> {
+  const request = sampleNotification();
+  let next = 0;
+  let ok = 0;
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const stopAt = t0 + plan.capMs;
+  await Promise.all(
+    urls.flatMap((url) =>
+      Array.from({ length: plan.perEndpoint }, async () => {
+        while (next < plan.posts && performance.now() < stopAt) {
+          next++;
+          const outcome = await post(url, request, 10_000);
+          if (!outcome.ok) throw new Error(`webhook floor: ${url} answered ${outcome.status}: ${outcome.error}`);
+          ok++;
+        }
+      }),
+    ),
+  );
+  const cpu = process.cpuUsage(cpu0);
+  return { ok, ms: performance.now() - t0, cpuUs: cpu.user + cpu.system };
+}
+
+/** A signed Notification carrying one B payload, as a B1 webhook delivery sends it. */
+function sampleNotification(): SignedRequest {
+  const payload = Buffer.from(JSON.stringify((JSON.parse(publishBody(nowUs())) as { payload: unknown }).payload), 'utf8');
+  const message = { id: randomUUID(), topic: 'floor', payload, encoding: 'json', attributes: {}, routingKey: '', publishedAt: Date.now(), expiresAt: Date.now() + 60_000 } as const;
+  return notificationRequest({ ackId: randomUUID(), subscriptionId: 'floor', message, attempt: 1, redelivered: false, deadline: Date.now() + 30_000 }, 'floor-secret');
 }

@@ -7,6 +7,8 @@
  *   latency     B2: 1 topic, N pull subscribers, R msgs/s for S seconds, publish-to-delivery
  *   manyTopics  B3: T topics × 1 pull subscriber, M messages to random topics
  *   publishOnly the HTTP floor (floor.ts): M single publishes to a server that only answers
+ *   sinks       the webhook floor (floor.ts): start N webhook endpoints here, answer their URLs;
+ *               they run until `closeSinks`
  */
 import { Api, createTopic, subscribePull, subscribeWebhook, waitActive } from './api.js';
 import { pullConsumers, Tally, WebhookSink } from './consumers.js';
@@ -58,7 +60,16 @@ export interface PublishOnlyJob {
   readonly capMs: number;
 }
 
-export type Job = FanoutJob | LatencyJob | ManyTopicsJob | PublishOnlyJob;
+export interface SinksJob {
+  readonly kind: 'sinks';
+  readonly count: number;
+}
+
+export interface CloseSinksJob {
+  readonly kind: 'closeSinks';
+}
+
+export type Job = FanoutJob | LatencyJob | ManyTopicsJob | PublishOnlyJob | SinksJob | CloseSinksJob;
 
 export interface FanoutResult {
   readonly published: number;
@@ -87,7 +98,13 @@ export type ManyTopicsResult = FanoutResult & { readonly setupMs: number };
  * is what limits a run on these 2 cores. */
 export type PublishOnlyResult = Pick<FanoutResult, 'published' | 'publishMs' | 'capped'>;
 
-export type JobResult = (FanoutResult | LatencyResult | ManyTopicsResult | PublishOnlyResult) & { readonly clientCpuMs?: number };
+export interface SinksResult {
+  readonly urls: string[];
+  /** Notifications the endpoints received (answered by closeSinks). */
+  readonly received: number;
+}
+
+export type JobResult = (FanoutResult | LatencyResult | ManyTopicsResult | PublishOnlyResult | SinksResult) & { readonly clientCpuMs?: number };
 
 // Pull settings of every job: the most a pull may take, and a long poll so idle loops park.
 const PULL = { max: 100, waitMs: 500 };
@@ -102,7 +119,33 @@ export async function runJob(target: Target, job: Job): Promise<JobResult> {
       return manyTopics(target, job);
     case 'publishOnly':
       return publishOnly(target, job);
+    case 'sinks':
+      return startSinks(target, job);
+    case 'closeSinks':
+      return closeSinks();
   }
+}
+
+// The endpoints of the webhook floor, between a `sinks` job and its `closeSinks`.
+let floorSinks: { sinks: WebhookSink[]; tally: Tally; api: Api } | undefined;
+
+async function startSinks(target: Target, job: SinksJob): Promise<SinksResult> {
+  if (floorSinks) throw new Error('sinks are already running');
+  // The floor's endpoints are sent no confirmations, so the Api they would confirm with is idle.
+  const api = new Api(target.url, target.key, 1);
+  const tally = new Tally(false);
+  const sinks = await Promise.all(Array.from({ length: job.count }, () => WebhookSink.start(api, tally)));
+  floorSinks = { sinks, tally, api };
+  return { urls: sinks.map((s) => s.url), received: 0 };
+}
+
+async function closeSinks(): Promise<SinksResult> {
+  const running = floorSinks;
+  floorSinks = undefined;
+  if (!running) return { urls: [], received: 0 };
+  await Promise.all(running.sinks.map((s) => s.close()));
+  await running.api.close();
+  return { urls: [], received: running.tally.delivered };
 }
 
 async function publishOnly(target: Target, job: PublishOnlyJob): Promise<PublishOnlyResult> {

@@ -23,7 +23,7 @@
 import { percentile, summarise, type Baseline, type ResultRow, type Workload } from '../harness.js';
 import { BROKER_SCHEDULERS, BROKER_THREADS, withBroker } from './fixture.js';
 import type { LoadClient } from './client-process.js';
-import { withFloor } from './floor.js';
+import { webhookFloor, withFloor } from './floor.js';
 import type { FanoutResult, LatencyResult, ManyTopicsResult, PublishOnlyResult } from './jobs.js';
 import { PAYLOAD_BYTES } from './payload.js';
 
@@ -52,16 +52,24 @@ const ref = (rabbit: number, nats: number): Baseline[] => [
 const n = (x: number) => Math.round(x).toLocaleString('en-US');
 const rate = (count: number, ms: number) => (count * 1000) / ms;
 
-/** Single publishes per floor run (floor.ts): enough for a steady rate, well inside the cap. */
+/** Requests per floor run (floor.ts): enough for a steady rate, well inside the cap. */
 const FLOOR_MESSAGES = 30_000;
+/** The broker's default perEndpointConcurrency (broker/delivery/options.ts). */
+const WEBHOOK_PER_ENDPOINT = 16;
 
 /**
- * The HTTP floor of this run (floor.ts): the median single-publish rate a bare node:http server
- * that does no work answers the same load client with, and that server's CPU per request.
- * Measured once, for the rows that publish one message per request (B1-publish single, B3).
+ * The HTTP floors of this run (floor.ts), measured once for the rows they bound: the median
+ * single-publish rate a bare node:http server that does no work answers the same load client
+ * with, and that server's CPU per request (B1-publish single, B3); and the webhook posts per
+ * second the broker's own undici `post()` gets answered by the B1 webhook sinks with nothing
+ * else running (B1 webhook).
  */
-let floorRuns: Promise<{ rate: number; cpuUs: number }> | undefined;
-const httpFloor = () =>
+interface Floors {
+  readonly publish: { rate: number; cpuUs: number };
+  readonly webhook: { rate: number; cpuUs: number };
+}
+let floorRuns: Promise<Floors> | undefined;
+const httpFloors = () =>
   (floorRuns ??= withFloor(async (floor, client) => {
     const job = { kind: 'publishOnly', topic: 'floor', concurrency: CONCURRENCY, capMs: CAP_MS } as const;
     await client.run({ ...job, messages: WARMUP_MESSAGES });
@@ -73,12 +81,21 @@ const httpFloor = () =>
       rates.push(rate(r.published, r.publishMs));
       requests += r.published;
     }
-    return { rate: summarise(rates).value, cpuUs: (floor.cpuMicros() - cpu0) / requests };
+    const publish = { rate: summarise(rates).value, cpuUs: (floor.cpuMicros() - cpu0) / requests };
+    const plan = { endpoints: SUBSCRIBERS, perEndpoint: WEBHOOK_PER_ENDPOINT, posts: FLOOR_MESSAGES, capMs: CAP_MS };
+    await webhookFloor(client, { ...plan, posts: WARMUP_MESSAGES });
+    const webhooks = [];
+    for (let i = 0; i < RUNS; i++) webhooks.push(await webhookFloor(client, plan));
+    const webhook = { rate: summarise(webhooks.map((w) => w.rate)).value, cpuUs: summarise(webhooks.map((w) => w.cpuUs)).value };
+    return { publish, webhook };
   }));
 
-const floorBaseline = (floor: { rate: number }): Baseline => ({ name: 'HTTP floor: bare node:http answering 202, no work, same client (this run)', value: floor.rate });
-const floorNote = (floor: { rate: number; cpuUs: number }) =>
-  `the HTTP floor (a bare node:http server answering 202 to the same client, floor.ts) took ${floor.cpuUs.toFixed(0)} µs of its process's CPU per request`;
+const floorBaseline = ({ publish }: Floors): Baseline => ({ name: 'HTTP floor: bare node:http answering 202, no work, same client (this run)', value: publish.rate });
+const floorNote = ({ publish }: Floors) =>
+  `the HTTP floor (a bare node:http server answering 202 to the same client, floor.ts) took ${publish.cpuUs.toFixed(0)} µs of its process's CPU per request`;
+const webhookFloorBaseline = ({ webhook }: Floors): Baseline => ({ name: 'webhook floor: the broker\'s undici post() to the same sinks, no store or actors (this run)', value: webhook.rate });
+const webhookFloorNote = ({ webhook }: Floors) =>
+  `the webhook floor (floor.ts) took ${webhook.cpuUs.toFixed(0)} µs of the posting process's CPU per delivery`;
 const where = (client: LoadClient) =>
   `${BROKER_THREADS} JS threads (main: HTTP, store, pull server; ${BROKER_SCHEDULERS} scheduler: shards, delivery tasks) + lmdb's write thread; load client in a ${client.where}`;
 
@@ -108,7 +125,7 @@ function completed(runs: FanoutResult[], sent: (r: FanoutResult) => number, expe
   return `${capped} of ${runs.length} runs hit the ${CAP_MS / 1000} s cap: ${runs.map((r) => n(sent(r))).join(', ')} of ${n(expected)} ${what}${resent}`;
 }
 
-function deliveriesRow(variant: 'pull' | 'webhook', result: FanoutRuns, baselines: Baseline[]): ResultRow {
+function deliveriesRow(variant: 'pull' | 'webhook', result: FanoutRuns, baselines: Baseline[], extraNote = ''): ResultRow {
   const how = variant === 'pull' ? '2 loops per subscription of pull {max:100, waitMs:500} then ack' : 'one node:http endpoint per subscription, answering 200 (no signature check)';
   return {
     id: 'B1',
@@ -119,7 +136,7 @@ function deliveriesRow(variant: 'pull' | 'webhook', result: FanoutRuns, baseline
     ...summarise(result.runs.map((r) => rate(r.delivered, r.deliverMs))),
     note:
       `deliveries/s from the first publish to the last delivery; ${SUBSCRIBERS} subscribers, ${PAYLOAD_BYTES} B JSON payloads, published in batches of ${BATCH} (${BATCH_CONCURRENCY} in flight); ${how}; ` +
-      `${completed(result.runs, (r) => r.delivered, MESSAGES * SUBSCRIBERS, 'deliveries')}; publish rate in this variant ${result.runs.map((r) => n(rate(r.published, r.publishMs))).join(', ')}/s; ${result.where}`,
+      `${completed(result.runs, (r) => r.delivered, MESSAGES * SUBSCRIBERS, 'deliveries')}; publish rate in this variant ${result.runs.map((r) => n(rate(r.published, r.publishMs))).join(', ')}/s; ${result.where}${extraNote}`,
   };
 }
 
@@ -134,7 +151,11 @@ export const B1: Workload = {
   async run() {
     const pull = await b1Pull();
     const webhook = await fanoutRuns('webhook', 'batch');
-    return [deliveriesRow('pull', pull, ref(46_000, 167_000)), deliveriesRow('webhook', webhook, ref(46_000, 167_000))];
+    const floors = await httpFloors();
+    return [
+      deliveriesRow('pull', pull, ref(46_000, 167_000)),
+      deliveriesRow('webhook', webhook, [webhookFloorBaseline(floors), ...ref(46_000, 167_000)], `; ${webhookFloorNote(floors)}`),
+    ];
   },
 };
 
@@ -144,7 +165,7 @@ export const B1Publish: Workload = {
   async run() {
     const single = await fanoutRuns('pull', 'single');
     const batch = await b1Pull();
-    const floor = await httpFloor();
+    const floor = await httpFloors();
     return [
       {
         id: 'B1-publish',
@@ -220,7 +241,7 @@ export const B3: Workload = {
       for (let i = 0; i < RUNS; i++) {
         runs.push(await client.run<ManyTopicsResult>({ kind: 'manyTopics', prefix: 'b3-', topics: B3_TOPICS, messages: MESSAGES, concurrency: CONCURRENCY, sweepers: B3_SWEEPERS, capMs: CAP_MS }));
       }
-      const floor = await httpFloor();
+      const floor = await httpFloors();
       return [
         {
           id: 'B3',
