@@ -26,6 +26,10 @@ interface Pending {
   readonly kind: 't' | 's';
   readonly name: string;
   readonly delta: Record<string, number>;
+  /** The stored row as read earlier in this transaction, so the flush need not read it
+   * again (a publish reads its topic's `published` and then bumps it). */
+  stored?: Record<string, number> | undefined;
+  read?: boolean;
 }
 const buffers = new WeakMap<KvTx, Map<string, Pending>>();
 
@@ -52,10 +56,16 @@ export function bumpTopic(tx: KvTx, topic: string, delta: TopicDelta): void {
 }
 
 /** Marks `sub` as receiving every message published to its topic from now on (an active
- * subscription without a filter): publishes stop counting its pending deliveries one by one. */
-export function startFanOut(tx: KvTx, sub: { id: string; topic: string }): void {
+ * subscription without a filter): publishes stop counting its pending deliveries one by one.
+ * Answers that base (the topic's `published` now), where a cursor subscription's cursor starts. */
+export function startFanOut(tx: KvTx, sub: { id: string; topic: string }): number {
   const row = tx.get<SubRow>(k.subCounters(sub.id)) ?? ZERO_SUB;
-  tx.put(k.subCounters(sub.id), { ...row, fanBase: readTopicCounters(tx, sub.topic).published } satisfies SubRow);
+  const fanBase = readTopicCounters(tx, sub.topic).published;
+  tx.put(k.subCounters(sub.id), { ...row, fanBase } satisfies SubRow);
+  // Written past the buffer: a copy of the row read before would be out of date.
+  const pending = buffers.get(tx)?.get(bufferId('s', sub.id));
+  if (pending) pending.read = false;
+  return fanBase;
 }
 
 export function readSubCounters(tx: KvTx, sub: { id: string; topic: string }): SubCounters {
@@ -84,9 +94,15 @@ export function flushCounters(tx: KvTx): void {
   const buffer = buffers.get(tx);
   if (!buffer) return;
   buffers.delete(tx);
-  for (const { kind, name, delta } of buffer.values()) {
+  for (const pending of buffer.values()) {
+    const { kind, name, delta } = pending;
+    // A buffer entry created by a read alone has nothing to write.
+    let changed = false;
+    for (const _ in delta) changed = true;
+    if (!changed) continue;
     const key = kind === 't' ? k.topicCounters(name) : k.subCounters(name);
-    const current: Record<string, number> = { ...(kind === 't' ? ZERO_TOPIC : ZERO_SUB), ...tx.get<Record<string, number>>(key) };
+    const stored = pending.read ? pending.stored : tx.get<Record<string, number>>(key);
+    const current: Record<string, number> = { ...(kind === 't' ? ZERO_TOPIC : ZERO_SUB), ...stored };
     for (const field in delta) current[field] += delta[field];
     tx.put(key, current);
   }
@@ -114,10 +130,13 @@ function pendingOf(tx: KvTx, kind: 't' | 's', name: string): Pending {
 }
 
 function read<C extends object>(tx: KvTx, kind: 't' | 's', name: string, zero: C): C {
-  const key = kind === 't' ? k.topicCounters(name) : k.subCounters(name);
-  const current = { ...zero, ...tx.get<C>(key) } as Record<string, number>;
-  const pending = buffers.get(tx)?.get(bufferId(kind, name));
-  if (pending) for (const field in pending.delta) current[field] += pending.delta[field];
+  const pending = pendingOf(tx, kind, name);
+  if (!pending.read) {
+    pending.stored = tx.get<Record<string, number>>(kind === 't' ? k.topicCounters(name) : k.subCounters(name));
+    pending.read = true;
+  }
+  const current = { ...zero, ...pending.stored } as Record<string, number>;
+  for (const field in pending.delta) current[field] += pending.delta[field];
   return current as C;
 }
 

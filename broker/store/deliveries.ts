@@ -15,11 +15,16 @@
  *   ack      −due, delivery             (reads: delivery; + one `acked` row per ack call)
  *   sweep    −delivery                  (reads: delivery; − one `acked` row per ack call)
  * and the message's `open` count when it went to more than one subscription.
+ *
+ * Cursor subscriptions (pull or websocket without a filter) keep the same machine as a
+ * cursor over the topic's log: cursor.ts. The functions here hand their calls over to it.
  */
 import { KEY_MAX, prefixEnd, type Key, type KvTx } from './engine.js';
 import { bump } from './counters.js';
+import * as cursor from './cursor.js';
+import { releaseMessage } from './cursor.js';
 import {
-  ACKED, DEAD, due, formatAckId, IN_FLIGHT, k, laneOf, parseAckId, PUSH_LANE, READY,
+  ACKED, DEAD, due, formatAckId, IN_FLIGHT, isCursorSub, k, laneOf, parseAckId, PUSH_LANE, READY,
   type DeliveryRow, type DueValue, type StoredMessage,
 } from './schema.js';
 import type { AckOutcome, DeadLetter, DeliveryLease, FailOutcome, MessageRecord, Millis, ReleaseOutcome, SubscriptionRecord } from './types.js';
@@ -89,6 +94,7 @@ export function claim(tx: KvTx, lane: string, now: Millis, max: number, leaseMs:
 /** Ends the in-flight attempts named by `ackIds` as delivered (one outcome each). */
 export function ack(tx: KvTx, subscriptionId: string, ackIds: readonly string[], now: Millis): AckOutcome[] {
   const sub = tx.get<SubscriptionRecord>(k.sub(subscriptionId));
+  if (sub && isCursorSub(sub)) return cursor.ack(tx, sub, ackIds, now);
   const acked: string[] = [];
   const outcomes = ackIds.map((ackId): AckOutcome => {
     const found = leaseOf(tx, sub, ackId);
@@ -113,7 +119,9 @@ export function ack(tx: KvTx, subscriptionId: string, ackIds: readonly string[],
 
 /** Ends the in-flight attempt named by `ackId` as failed: ready at `retryAt`, or dead. */
 export function fail(tx: KvTx, subscriptionId: string, ackId: string, error: string, retryAt: Millis, now: Millis): FailOutcome {
-  const found = leaseOf(tx, tx.get<SubscriptionRecord>(k.sub(subscriptionId)), ackId);
+  const subRecord = tx.get<SubscriptionRecord>(k.sub(subscriptionId));
+  if (subRecord && isCursorSub(subRecord)) return cursor.fail(tx, subRecord, ackId, error, retryAt, now);
+  const found = leaseOf(tx, subRecord, ackId);
   if (found.outcome !== 'current') return found.outcome;
   const { sub, messageId, attempt, deadline } = found;
   const lane = laneOf(sub);
@@ -133,7 +141,9 @@ export function fail(tx: KvTx, subscriptionId: string, ackId: string, error: str
  * the same ackId text, which is harmless: whoever handed it back holds it no more).
  */
 export function handBack(tx: KvTx, subscriptionId: string, ackId: string, retryAt: Millis): ReleaseOutcome {
-  const found = leaseOf(tx, tx.get<SubscriptionRecord>(k.sub(subscriptionId)), ackId);
+  const subRecord = tx.get<SubscriptionRecord>(k.sub(subscriptionId));
+  if (subRecord && isCursorSub(subRecord)) return cursor.handBack(tx, subRecord, ackId, retryAt);
+  const found = leaseOf(tx, subRecord, ackId);
   if (found.outcome !== 'current') return found.outcome;
   const { sub, messageId, attempt, deadline } = found;
   const lane = laneOf(sub);
@@ -163,9 +173,14 @@ export function redrive(tx: KvTx, sub: SubscriptionRecord, now: Millis): number 
   for (const { key } of tx.range(k.deadOfSub(sub.id), prefixEnd(k.deadOfSub(sub.id)))) {
     tx.remove(key);
     const messageId = key[3] as string;
-    if (tx.get<DeliveryRow>(k.delivery(sub.id, messageId))?.[0] !== DEAD) continue;
-    tx.put(k.delivery(sub.id, messageId), [READY, 0, now] satisfies DeliveryRow);
-    tx.put(k.due(laneOf(sub), now, sub.id, messageId), due.ready(0));
+    const row = tx.get<DeliveryRow>(k.delivery(sub.id, messageId));
+    if (row?.[0] !== DEAD) continue;
+    if (row[4] !== undefined) {
+      cursor.redriveOne(tx, sub, messageId, row[4], now);
+    } else {
+      tx.put(k.delivery(sub.id, messageId), [READY, 0, now] satisfies DeliveryRow);
+      tx.put(k.due(laneOf(sub), now, sub.id, messageId), due.ready(0));
+    }
     bump(tx, sub.topic, sub.id, { deadLettered: -1, pending: 1 });
     redriven++;
   }
@@ -182,9 +197,10 @@ export function dropAll(tx: KvTx, sub: SubscriptionRecord): void {
     if (row[0] === READY || row[0] === IN_FLIGHT) tx.remove(k.due(lane, row[2], sub.id, messageId));
     else if (row[0] === DEAD) tx.remove(k.dead(sub.id, row[2], messageId));
     // An acked one's sweep row stays: the sweep finds no acked delivery behind it and moves on.
-    if (row[0] !== ACKED) releaseMessage(tx, sub.topic, messageId);
+    if (row[0] !== ACKED) releaseMessage(tx, sub.topic, messageId, row[0] === DEAD ? row[4] : undefined);
   }
   if (lane === PUSH_LANE) return;
+  if (isCursorSub(sub)) return cursor.dropAll(tx, sub);
   // What is left in the subscription's own lane are the deliveries never claimed, which have
   // no delivery row (schema.ts).
   for (const { key } of tx.range(k.lane(lane), prefixEnd(k.lane(lane)))) {
@@ -209,7 +225,7 @@ export function forgetAcked(tx: KvTx, before: Millis): number {
       }
     }
   }
-  return forgotten;
+  return forgotten + cursor.forgetAcked(tx, before);
 }
 
 type Lookup =
@@ -239,15 +255,6 @@ function bury(tx: KvTx, sub: SubscriptionRecord, messageId: string, attempts: nu
   tx.put(k.delivery(sub.id, messageId), [DEAD, attempts, now, error] satisfies DeliveryRow);
   tx.put(k.dead(sub.id, now, messageId), 1);
   bump(tx, sub.topic, sub.id, { inFlight: -1, deadLettered: 1 });
-}
-
-/** One delivery of the message ended for good; the last one deletes the message. No `open`
- * row means one delivery was left (schema.ts). */
-function releaseMessage(tx: KvTx, topic: string, messageId: string): void {
-  const open = tx.get<number>(k.messageOpen(topic, messageId));
-  if (open === undefined) tx.remove(k.message(topic, messageId));
-  else if (open <= 2) tx.remove(k.messageOpen(topic, messageId));
-  else tx.put(k.messageOpen(topic, messageId), open - 1);
 }
 
 /** Engines may hand back a Buffer (lmdb); callers get a plain Uint8Array of their own. */

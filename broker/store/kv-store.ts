@@ -8,8 +8,9 @@ import { createHash } from 'node:crypto';
 import { compileFilter, type FilterMatcher } from '../routing/topic-filter.js';
 import { KEY_MAX, prefixEnd, type Durability, type KvEngine, type KvTx } from './engine.js';
 import { bumpSub, bumpTopic, dropSubCounters, dropTopicCounters, flushCounters, readSubCounters, readTopicCounters, startFanOut } from './counters.js';
+import * as cursor from './cursor.js';
 import * as deliveries from './deliveries.js';
-import { k, LAYOUT_VERSION, laneOf, PUSH_LANE, ZERO_SUB, ZERO_TOPIC, type DedupRow, type StoredMessage } from './schema.js';
+import { isCursorSub, k, LAYOUT_VERSION, laneOf, PUSH_LANE, ZERO_SUB, ZERO_TOPIC, type DedupRow, type StoredMessage } from './schema.js';
 import type {
   AckOutcome,
   ApiKeyRecord,
@@ -39,6 +40,8 @@ interface FanOutTarget {
   /** null: the subscription takes every message, and its pending count follows the
    * topic's published count (counters.ts), so a publish does not bump it. */
   readonly matcher: FilterMatcher | null;
+  /** A cursor subscription (schema.ts): a publish writes the message's log row, not a delivery. */
+  readonly cursor: boolean;
 }
 
 /** What a publish needs of its topic: the record (options) and its fan-out targets. */
@@ -122,6 +125,7 @@ export class KvMessageStore implements MessageStore {
       // Messages that matched no remaining delivery were never stored; any left are removed.
       for (const { key } of tx.range(k.messagesOfTopic(name), prefixEnd(k.messagesOfTopic(name)))) tx.remove(key);
       for (const { key } of tx.range(k.openOfTopic(name), prefixEnd(k.openOfTopic(name)))) tx.remove(key);
+      for (const { key } of tx.range(k.logOfTopic(name), prefixEnd(k.logOfTopic(name)))) tx.remove(key);
       for (const { key, value } of tx.range<DedupRow>(k.dedupOfTopic(name), prefixEnd(k.dedupOfTopic(name)))) {
         tx.remove(key);
         tx.remove(k.dedupAge(value.expiresAt, name, decodeURIComponent(key[2] as string)));
@@ -148,7 +152,7 @@ export class KvMessageStore implements MessageStore {
       this.#targets.delete(sub.topic);
       tx.put(k.subByTopic(sub.topic, sub.id), 1);
       tx.put(k.subCounters(sub.id), ZERO_SUB);
-      if (sub.status === 'active' && sub.filter === null) startFanOut(tx, sub);
+      if (sub.status === 'active' && sub.filter === null) this.#startFanOut(tx, sub);
       bumpTopic(tx, sub.topic, { subscriptions: 1 });
       return { ok: true as const };
     });
@@ -164,7 +168,7 @@ export class KvMessageStore implements MessageStore {
       if (!sub || sub.status === 'active') return sub;
       const active: SubscriptionRecord = { ...sub, status: 'active', confirmToken: null, activatedAt: now };
       tx.put(k.sub(id), active);
-      if (active.filter === null) startFanOut(tx, active);
+      if (active.filter === null) this.#startFanOut(tx, active);
       this.#targets.delete(sub.topic);
       return active;
     });
@@ -196,6 +200,8 @@ export class KvMessageStore implements MessageStore {
       const { topic, targets } = entry;
       const results: PublishResult[] = [];
       let published = 0;
+      // A message's seq in the log is the topic's `published` count before it (schema.ts).
+      let base: number | undefined;
       messages.forEach((m, i) => {
         if (m.idempotencyKey !== null) {
           const seen = tx.get<DedupRow>(k.dedup(topicName, m.idempotencyKey));
@@ -225,10 +231,17 @@ export class KvMessageStore implements MessageStore {
         const matching = targets.filter((t) => t.matcher === null || t.matcher.matches(m.routingKey));
         if (matching.length > 0) {
           if (tx.get(k.message(topicName, m.id))) throw new Error(`message id ${m.id} is already taken`);
-          tx.put(k.message(topicName, m.id), { record } satisfies StoredMessage);
+          if (matching.some((t) => t.cursor)) {
+            base ??= readTopicCounters(tx, topicName).published;
+            const seq = base + published;
+            tx.put(k.message(topicName, m.id), { record, seq } satisfies StoredMessage);
+            tx.put(k.log(topicName, seq), m.id);
+          } else {
+            tx.put(k.message(topicName, m.id), { record } satisfies StoredMessage);
+          }
           if (matching.length > 1) tx.put(k.messageOpen(topicName, m.id), matching.length);
-          for (const { sub, lane, matcher } of matching) {
-            deliveries.enqueue(tx, sub.id, lane, m.id, now);
+          for (const { sub, lane, matcher, cursor: byCursor } of matching) {
+            if (!byCursor) deliveries.enqueue(tx, sub.id, lane, m.id, now);
             // Subscriptions without a filter count this message through `published` (counters.ts).
             if (matcher !== null) bumpSub(tx, sub.id, { pending: 1 });
           }
@@ -248,13 +261,19 @@ export class KvMessageStore implements MessageStore {
     // A zero lease would put the claimed delivery back in the due range being scanned.
     if (leaseMs !== undefined && !(leaseMs >= 1)) throw new RangeError(`expected leaseMs ≥ 1, got: ${leaseMs}`);
     const name = laneName(lane);
-    if (lane.kind === 'subscription' && !(await this.#anyDueAfterEarlierWrites(name, now))) return [];
-    return this.#write((tx) => deliveries.claim(tx, name, now, max, leaseMs), STATE_CHANGE);
+    if (lane.kind === 'push') return this.#write((tx) => deliveries.claim(tx, name, now, max, leaseMs), STATE_CHANGE);
+    if (!(await this.#anyDueAfterEarlierWrites(lane.subscriptionId, name, now))) return [];
+    return this.#write((tx) => {
+      const sub = tx.get<SubscriptionRecord>(k.sub(lane.subscriptionId));
+      return sub && isCursorSub(sub) ? cursor.claim(tx, sub, now, max, leaseMs) : deliveries.claim(tx, name, now, max, leaseMs);
+    }, STATE_CHANGE);
   }
 
   async nextDueAt(lane: Lane): Promise<Millis | null> {
     const name = laneName(lane);
     return this.#engine.read((tx) => {
+      const sub = lane.kind === 'push' ? undefined : tx.get<SubscriptionRecord>(k.sub(lane.subscriptionId));
+      if (sub && isCursorSub(sub)) return cursor.nextDueAt(tx, sub);
       const [first] = tx.range(k.lane(name), prefixEnd(k.lane(name)), 1);
       return first ? (first.key[2] as number) : null;
     });
@@ -368,8 +387,12 @@ export class KvMessageStore implements MessageStore {
    * back) is seen in time only because an empty claim transaction commits in the same batch
    * as that release — nothing wakes the retriever for it.
    */
-  async #anyDueAfterEarlierWrites(lane: string, now: Millis): Promise<boolean> {
-    const anyDue = () => this.#engine.read((tx) => deliveries.anyDue(tx, lane, now));
+  async #anyDueAfterEarlierWrites(subscriptionId: string, lane: string, now: Millis): Promise<boolean> {
+    const anyDue = () =>
+      this.#engine.read((tx) => {
+        const sub = tx.get<SubscriptionRecord>(k.sub(subscriptionId));
+        return sub && isCursorSub(sub) ? cursor.anyDue(tx, sub, now) : deliveries.anyDue(tx, lane, now);
+      });
     if (anyDue()) return true;
     if (this.#unsettled.size === 0) return false;
     await Promise.allSettled([...this.#unsettled]);
@@ -393,10 +416,18 @@ export class KvMessageStore implements MessageStore {
       if (!topic) return undefined;
       const targets = this.#subsOf(tx, name)
         .filter((s) => s.status === 'active')
-        .map((s) => ({ sub: s, lane: laneOf(s), matcher: s.filter === null ? null : this.#matcher(s.filter) }));
+        .map((s) => ({ sub: s, lane: laneOf(s), matcher: s.filter === null ? null : this.#matcher(s.filter), cursor: isCursorSub(s) }));
       this.#targets.set(name, (entry = { topic, targets }));
     }
     return entry;
+  }
+
+  /** An active subscription without a filter starts taking every message from now on: its
+   * counters follow the topic's (counters.ts) and, for a cursor subscription, its cursor
+   * starts at the same place. */
+  #startFanOut(tx: KvTx, sub: SubscriptionRecord): void {
+    const published = startFanOut(tx, sub);
+    if (isCursorSub(sub)) cursor.start(tx, sub.id, published);
   }
 
   #subsOf(tx: KvTx, topic: string): SubscriptionRecord[] {

@@ -8,6 +8,12 @@
  *   open       [O, topic, messageId]             → deliveries of it not yet ended, when more than 1
  *   delivery   [D, subId, messageId]             → DeliveryRow (see below for when it exists)
  *   due        [Q, lane, dueAt, subId, msgId]    → DueValue: ready and in-flight deliveries
+ *                                                  (in a cursor lane: the message's seq)
+ *   leaseBatch [Q, lane, deadline, subId, seq]   → seqs leased by one claim of a cursor sub
+ *   log        [L, topic, seq]                   → messageId, for cursor subscriptions
+ *   cursor     [CU, subId]                       → CursorRow of a cursor subscription
+ *   lease      [LE, subId, seq]                  → LeaseRow: a cursor sub's unfinished delivery
+ *   ackedLog   [AL, ackedAt, subId]              → AckedLogRow: one per cursor sub's ack call
  *   dead       [X, subId, deadAt, messageId]     → 1   dead letters, oldest first
  *   acked      [A, ackedAt, subId, firstMsgId]   → messageIds acked by one ack call, for sweep
  *   dedup      [U, topic, idempotencyKey]        → DedupRow
@@ -34,6 +40,24 @@
  *
  * An in-flight delivery stays in `due` at its deadline, so a consumer that vanished is
  * noticed by the next claim on that lane without a separate timer.
+ *
+ * Cursor subscriptions (pull or websocket, no filter: `isCursorSub`) take every message of
+ * their topic, so they get no row per delivery at publish (cursor.ts):
+ * - A message that has a cursor subscription among its targets gets a `log` row at its
+ *   `seq`: the topic's `published` count before it (so a subscription whose cursor starts
+ *   at `published` — its counters' `fanBase` — gets exactly what is published after).
+ * - The `cursor` row holds `next`, the first seq not yet handed out. A claim reads the log
+ *   from `next` and writes one `lease` row per message handed out, plus one `leaseBatch`
+ *   entry in the lane at the claim's deadline listing the seqs it leased.
+ * - An ack removes the lease and nothing else: the lingering `leaseBatch` entry is checked
+ *   at its deadline, skipping every seq below the first remaining lease (the acknowledged
+ *   prefix) without a read. One `ackedLog` row per ack call records how many it acked and
+ *   that floor; the sweep moves the cursor's `forgotten` mark up to the floor, below which
+ *   an ackId with no lease is unknown (it was acked and swept), and above it stale.
+ * - A failed, nacked, handed-back or redriven delivery keeps its `lease` row (ready) and
+ *   gets a `due` entry at its due time whose value is its seq; a dead one moves to the
+ *   `delivery` (with its seq) and `dead` rows like any other.
+ * - The message's `log` row is deleted with the message (its last delivery ended).
  */
 import type { MessageRecord, Millis, Protocol, SubscriptionStats, TopicStats } from './types.js';
 import { isPushProtocol } from './types.js';
@@ -58,6 +82,16 @@ export const k = {
   deadOfSub: (subId: string): Key => ['X', subId],
   acked: (ackedAt: Millis, subId: string, firstMessageId: string): Key => ['A', ackedAt, subId, firstMessageId],
   ackedStart: (): Key => ['A'],
+  // Numbers sort before strings, so a lane's lease batches and ready entries at one time
+  // never collide (ready entries end with a message id).
+  leaseBatch: (lane: string, deadline: Millis, subId: string, firstSeq: number): Key => ['Q', lane, deadline, subId, firstSeq],
+  log: (topic: string, seq: number): Key => ['L', topic, seq],
+  logOfTopic: (topic: string): Key => ['L', topic],
+  cursor: (subId: string): Key => ['CU', subId],
+  lease: (subId: string, seq: number): Key => ['LE', subId, seq],
+  leasesOfSub: (subId: string): Key => ['LE', subId],
+  ackedLog: (ackedAt: Millis, subId: string): Key => ['AL', ackedAt, subId],
+  ackedLogStart: (): Key => ['AL'],
   // Idempotency keys come from users: escaped to ASCII so they stay below KEY_MAX in lmdb's
   // byte order as in the memory engine's code-unit order.
   dedup: (topic: string, key: string): Key => ['U', topic, encodeURIComponent(key)],
@@ -77,10 +111,16 @@ export const k = {
  * another layout is refused when the store opens (its rows would otherwise be misread, not
  * rejected). Data from before the `layout` row existed is version 1.
  */
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
 
 /** The lane every push subscription's deliveries share; others each have `sub:<id>`. */
 export const PUSH_LANE = 'push';
+
+/** Whether `sub` is served from a cursor over its topic's log rather than rows per delivery:
+ * a pull or websocket subscription without a filter (it takes every message). */
+export function isCursorSub(sub: { protocol: Protocol; filter: string | null }): boolean {
+  return sub.filter === null && !isPushProtocol(sub.protocol);
+}
 
 /** The lane a subscription's deliveries wait in (see `Lane` in types.ts). */
 export function laneOf(sub: { id: string; protocol: Protocol }): string {
@@ -91,7 +131,23 @@ export function laneOf(sub: { id: string; protocol: Protocol }): string {
  * message is deleted) lives in its own row, `k.messageOpen`, when above 1. */
 export interface StoredMessage {
   readonly record: MessageRecord;
+  /** Its place in the topic's log, when it has a `log` row (a cursor subscription took it). */
+  readonly seq?: number;
 }
+
+/** A cursor subscription's position: `next` is the first seq not yet handed out; below
+ * `forgotten` an ackId without a lease is unknown; `start` is where the cursor began (it
+ * tells a re-created subscription id from the one an old `ackedLog` row was written for). */
+export type CursorRow = readonly [next: number, forgotten: number, start: number];
+
+/** A cursor subscription's delivery that has been handed out and not ended. */
+export type LeaseRow =
+  | readonly [state: typeof READY, attemptsSoFar: number, dueAt: Millis, messageId: string]
+  | readonly [state: typeof IN_FLIGHT, attempt: number, deadline: Millis, messageId: string];
+
+/** One ack call of a cursor subscription, for the sweep: how many it acked, the first seq
+ * still unfinished after it, and the cursor's `start` when it was written. */
+export type AckedLogRow = readonly [count: number, floor: number, start: number];
 
 /**
  * A `due` entry's value, one number: a ready delivery's attempt count so far (≥ 0), or the
@@ -120,7 +176,7 @@ export const ACKED = 'a';
 export type DeliveryRow =
   | readonly [state: typeof READY, attemptsSoFar: number, dueAt: Millis]
   | readonly [state: typeof IN_FLIGHT, attempt: number, deadline: Millis]
-  | readonly [state: typeof DEAD, attempts: number, deadAt: Millis, lastError: string]
+  | readonly [state: typeof DEAD, attempts: number, deadAt: Millis, lastError: string, seq?: number]
   | readonly [state: typeof ACKED, attempt: number, ackedAt: Millis];
 
 export interface DedupRow {
@@ -139,6 +195,20 @@ export const ZERO_SUB: SubCounters = { pending: 0, inFlight: 0, delivered: 0, fa
  * subscription by the route, so it need not name it). */
 export function formatAckId(attempt: number, messageId: string): string {
   return `${attempt}:${messageId}`;
+}
+
+/** A cursor subscription's ackId also names the message's seq: "<attempt>.<seq>:<messageId>"
+ * (the message id stays after the first colon, as in every ackId). */
+export function formatCursorAckId(attempt: number, seq: number, messageId: string): string {
+  return `${attempt}.${seq}:${messageId}`;
+}
+
+export function parseCursorAckId(ackId: unknown): { attempt: number; seq: number; messageId: string } | null {
+  if (typeof ackId !== 'string' || ackId.length > 600) return null;
+  const match = /^([1-9][0-9]{0,8})\.(0|[1-9][0-9]{0,14}):/.exec(ackId);
+  if (!match) return null;
+  const messageId = ackId.slice(match[0].length);
+  return messageId.length === 0 ? null : { attempt: Number(match[1]), seq: Number(match[2]), messageId };
 }
 
 export function parseAckId(ackId: unknown): { attempt: number; messageId: string } | null {

@@ -5,12 +5,13 @@
 import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { compareKeys, prefixEnd, type Key, type KvEngine, type KvTx } from '../../broker/store/engine.js';
+import { compareKeys, KEY_MAX, prefixEnd, type Key, type KvEngine, type KvTx } from '../../broker/store/engine.js';
 import { LmdbEngine } from '../../broker/store/lmdb-engine.js';
 import { MemoryEngine } from '../../broker/store/memory-engine.js';
 import { k } from '../../broker/store/schema.js';
 import { openStore } from '../../broker/store/index.js';
-import { tempDir, topic } from './store-support.js';
+import { KvMessageStore } from '../../broker/store/kv-store.js';
+import { message, subscription, T0, tempDir, topic } from './store-support.js';
 
 const engines: Array<{ name: string; open: () => { engine: KvEngine; cleanup: () => void }; runs: number }> = [
   // Chunks of 4 entries, so splits and emptied chunks happen all the time.
@@ -158,5 +159,43 @@ describe('store layout', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('store rows', () => {
+  it('store - once every subscription is done with its messages, no message, log, lease or delivery row is left', async () => {
+    const engine = new MemoryEngine({ chunkSize: 4 });
+    const store = new KvMessageStore(engine);
+    await store.createTopic(topic('t'));
+    const cursorA = subscription('t', { maxAttempts: 1 });
+    const cursorB = subscription('t', { protocol: 'websocket' });
+    const filtered = subscription('t', { filter: 'x' });
+    const hook = subscription('t', { protocol: 'http' });
+    for (const s of [cursorA, cursorB, filtered, hook]) await store.createSubscription(s);
+    await store.activateSubscription(hook.id, T0);
+    const lone = subscription('u');
+    await store.createTopic(topic('u'));
+    await store.createSubscription(lone);
+    await store.publish('t', [message({ routingKey: 'x' }), message({ routingKey: 'x' }), message({ routingKey: 'y' })], T0);
+    await store.publish('u', [message(), message()], T0);
+    const lanes = [
+      { kind: 'subscription' as const, subscriptionId: cursorA.id }, { kind: 'subscription' as const, subscriptionId: cursorB.id },
+      { kind: 'subscription' as const, subscriptionId: filtered.id }, { kind: 'push' as const }, { kind: 'subscription' as const, subscriptionId: lone.id },
+    ];
+    // One of cursorA's dies and is redriven; one of cursorB's is nacked first; the rest acked,
+    // out of order.
+    const [dies] = await store.claimDue({ lane: lanes[0], now: T0, max: 1 });
+    expect(await store.fail(cursorA.id, dies.ackId, { error: 'x', retryAt: T0, now: T0 })).toBe('dead');
+    await store.redrive(cursorA.id, T0);
+    const [nacked] = await store.claimDue({ lane: lanes[1], now: T0, max: 1 });
+    await store.fail(cursorB.id, nacked.ackId, { error: 'nack', retryAt: T0, now: T0 });
+    for (const lane of lanes) {
+      const leases = await store.claimDue({ lane, now: T0, max: 10 });
+      for (const l of [...leases].reverse()) expect(await store.ack(l.subscriptionId, [l.ackId], T0)).toEqual(['acked']);
+    }
+    await store.sweep({ now: T0 + 1, ackedBefore: T0 + 1 });
+    const tables = engine.read((tx) => new Set(tx.range([], [KEY_MAX]).map((e) => e.key[0])));
+    expect([...tables].sort()).toEqual(['C', 'CU', 'S', 'ST', 'T', 'V']);
+    await store.close();
   });
 });

@@ -482,6 +482,172 @@ describe.each(backends)('store contract ($name)', ({ make }) => {
     });
   });
 
+  describe('cursor subscriptions (pull or websocket without a filter)', () => {
+    async function cursorSub(over = {}) {
+      await store.createTopic(topic('t'));
+      const sub = subscription('t', over);
+      await store.createSubscription(sub);
+      return sub;
+    }
+    const claim = async (subId: string, now: number, max = 10) => store.claimDue({ lane: laneOf(subId), now, max });
+    const ids = (leases: { message: { id: string } }[]) => leases.map((l) => l.message.id);
+
+    it('store - a subscription created after messages were published gets none of them', async () => {
+      const early = await cursorSub();
+      const before = [message(), message()];
+      await store.publish('t', before, T0);
+      const late = subscription('t', { protocol: 'websocket' });
+      await store.createSubscription(late);
+      expect(await store.subscriptionStats(late.id)).toMatchObject({ pending: 0 });
+      expect(await store.nextDueAt(laneOf(late.id))).toBeNull();
+      expect(await claim(late.id, T0)).toEqual([]);
+      const after = message();
+      await store.publish('t', [after], T0 + 1);
+      expect(ids(await claim(late.id, T0 + 1))).toEqual([after.id]);
+      expect(ids(await claim(early.id, T0 + 1)).sort()).toEqual([...before, after].map((m) => m.id).sort());
+    });
+
+    it('store - acks out of order end their own deliveries; an unanswered lease below the cursor comes back once', async () => {
+      const sub = await cursorSub({ ackDeadlineMs: 100, maxAttempts: 5 });
+      const msgs = Array.from({ length: 5 }, () => message());
+      await store.publish('t', msgs, T0);
+      const first = await claim(sub.id, T0, 3);
+      const later = await claim(sub.id, T0 + 50, 10);
+      expect(ids([...first, ...later]).sort()).toEqual(msgs.map((m) => m.id).sort());
+      // Ack the third and the first of the first claim, and the last of the second; leave the rest.
+      expect(await store.ack(sub.id, [first[2].ackId, first[0].ackId, later[1].ackId], T0 + 60)).toEqual(['acked', 'acked', 'acked']);
+      expect(await store.ack(sub.id, [first[2].ackId], T0 + 61)).toEqual(['stale']);
+      // At the first deadline only the unanswered lease of the first claim comes back.
+      const again = await claim(sub.id, T0 + 100);
+      expect(again.map((l) => [l.message.id, l.attempt, l.redelivered])).toEqual([[first[1].message.id, 2, true]]);
+      expect(await store.ack(sub.id, [first[1].ackId], T0 + 101)).toEqual(['stale']);
+      // At the second, the unanswered one of the second claim; the acked ones never.
+      expect(ids(await claim(sub.id, T0 + 150))).toEqual([later[0].message.id]);
+      expect(await claim(sub.id, T0 + 199)).toEqual([]);
+      expect(await store.subscriptionStats(sub.id)).toEqual({ pending: 0, inFlight: 2, delivered: 3, failed: 2, deadLettered: 0, expired: 0 });
+    });
+
+    it('store - ackIds of a cursor subscription: another seq, another message or a swept ack are unknown', async () => {
+      const sub = await cursorSub();
+      const [m1, m2, m3] = [message(), message(), message()];
+      await store.publish('t', [m1, m2, m3], T0);
+      const [a, b] = await claim(sub.id, T0, 2);
+      const swap = (ackId: string, id: string) => `${ackId.slice(0, ackId.indexOf(':'))}:${id}`;
+      const seqOf = (ackId: string) => Number(ackId.slice(ackId.indexOf('.') + 1, ackId.indexOf(':')));
+      const unclaimed = `1.${Math.max(seqOf(a.ackId), seqOf(b.ackId)) + 1}:${m3.id}`;
+      expect(await store.ack(sub.id, [swap(a.ackId, b.message.id), unclaimed, `1:${m1.id}`], T0)).toEqual(['unknown', 'unknown', 'unknown']);
+      // b acked out of order: stale until the sweep forgets it, which needs a's ack too.
+      expect(await store.ack(sub.id, [b.ackId], T0 + 1)).toEqual(['acked']);
+      expect(await store.sweep({ now: T0 + 2, ackedBefore: T0 + 2 })).toEqual({ dedup: 0, acked: 1 });
+      expect(await store.ack(sub.id, [b.ackId], T0 + 3)).toEqual(['stale']);
+      expect(await store.ack(sub.id, [a.ackId], T0 + 3)).toEqual(['acked']);
+      expect(await store.sweep({ now: T0 + 4, ackedBefore: T0 + 4 })).toEqual({ dedup: 0, acked: 1 });
+      expect(await store.ack(sub.id, [a.ackId, b.ackId], T0 + 5)).toEqual(['unknown', 'unknown']);
+      // The unclaimed one is still handed out, once.
+      expect(ids(await claim(sub.id, T0 + 5))).toEqual([m3.id]);
+      expect(await claim(sub.id, T0 + 6)).toEqual([]);
+    });
+
+    it('store - an ack out of order is forgotten by the sweep only once the acknowledged prefix passes it', async () => {
+      const sub = await cursorSub();
+      await store.publish('t', [message(), message(), message()], T0);
+      const [a, b, c] = await claim(sub.id, T0, 3);
+      expect(await store.ack(sub.id, [a.ackId], T0)).toEqual(['acked']);
+      expect(await store.ack(sub.id, [c.ackId], T0)).toEqual(['acked']);
+      expect(await store.sweep({ now: T0 + 1, ackedBefore: T0 + 1 })).toEqual({ dedup: 0, acked: 2 });
+      expect(await store.ack(sub.id, [a.ackId, c.ackId], T0 + 1)).toEqual(['unknown', 'stale']);
+      expect(await store.ack(sub.id, [b.ackId], T0 + 2)).toEqual(['acked']);
+      expect(await store.sweep({ now: T0 + 3, ackedBefore: T0 + 3 })).toEqual({ dedup: 0, acked: 1 });
+      expect(await store.ack(sub.id, [b.ackId, c.ackId], T0 + 3)).toEqual(['unknown', 'unknown']);
+    });
+
+    it('store - a lease batch that finds nothing at its deadline leaves the later ones', async () => {
+      const sub = await cursorSub({ ackDeadlineMs: 100 });
+      await store.publish('t', [message(), message()], T0);
+      const [a] = await claim(sub.id, T0, 1);
+      const [b] = await claim(sub.id, T0 + 50, 1);
+      expect(await store.ack(sub.id, [a.ackId], T0 + 60)).toEqual(['acked']);
+      expect(await store.claimDue({ lane: laneOf(sub.id), now: T0 + 100, max: 10 })).toEqual([]);
+      expect(await store.nextDueAt(laneOf(sub.id))).toBe(T0 + 150);
+      expect(ids(await claim(sub.id, T0 + 150))).toEqual([b.message.id]);
+    });
+
+    it('store - a dead letter below the cursor: redriven, acked, and its message kept for the other subscriptions', async () => {
+      const sub = await cursorSub({ maxAttempts: 1 });
+      const other = subscription('t');
+      await store.createSubscription(other);
+      const [m1, m2] = [message({ text: 'one' }), message({ text: 'two' })];
+      await store.publish('t', [m1, m2], T0);
+      const [l1, l2] = await claim(sub.id, T0);
+      expect(await store.fail(sub.id, l1.ackId, { error: 'bad', retryAt: T0, now: T0 })).toBe('dead');
+      expect(await store.ack(sub.id, [l2.ackId, l1.ackId], T0)).toEqual(['acked', 'stale']);
+      expect(await store.listDeadLetters(sub.id, 10)).toMatchObject([{ attempts: 1, lastError: 'bad' }]);
+      expect(await store.redrive(sub.id, T0 + 1)).toBe(1);
+      const [back] = await claim(sub.id, T0 + 1);
+      expect(back).toMatchObject({ attempt: 1, redelivered: false });
+      expect(text(back.message.payload)).toBe(text(l1.message.payload));
+      expect(await store.ack(sub.id, [back.ackId], T0 + 2)).toEqual(['acked']);
+      // The other subscription still gets both, payloads intact.
+      expect((await claim(other.id, T0 + 2)).map((l) => text(l.message.payload)).sort()).toEqual(['one', 'two']);
+    });
+
+    it('store - nack and release of a cursor delivery, then expiry of a ready one', async () => {
+      await store.createTopic(topic('t', { messageTtlMs: 1000 }));
+      const sub = subscription('t', { maxAttempts: 3 });
+      await store.createSubscription(sub);
+      await store.publish('t', [message(), message()], T0);
+      const [a, b] = await claim(sub.id, T0);
+      expect(await store.fail(sub.id, a.ackId, { error: 'nack', retryAt: T0, now: T0 })).toBe('retry');
+      expect(await store.release([{ subscriptionId: sub.id, ackId: b.ackId, retryAt: T0 + 2000 }])).toEqual(['released']);
+      const [a2] = await claim(sub.id, T0);
+      expect(a2).toMatchObject({ attempt: 2, redelivered: true });
+      expect(a2.message.id).toBe(a.message.id);
+      expect(await store.ack(sub.id, [a2.ackId], T0 + 1)).toEqual(['acked']);
+      // b's message is past its TTL when it is due again: dropped, counted, never handed out.
+      expect(await claim(sub.id, T0 + 2000)).toEqual([]);
+      expect(await store.subscriptionStats(sub.id)).toEqual({ pending: 0, inFlight: 0, delivered: 1, failed: 1, deadLettered: 0, expired: 1 });
+      expect(await store.nextDueAt(laneOf(sub.id))).toBeNull();
+    });
+
+    it('store - claims in small steps hand out every message once, whatever the interleaving of acks', async () => {
+      const sub = await cursorSub({ ackDeadlineMs: 1000 });
+      const msgs = Array.from({ length: 40 }, () => message());
+      await store.publish('t', msgs.slice(0, 20), T0);
+      const seen: string[] = [];
+      let now = T0;
+      for (let round = 0; round < 30; round++) {
+        if (round === 5) await store.publish('t', msgs.slice(20), now);
+        const leases = await claim(sub.id, now, 3);
+        seen.push(...ids(leases));
+        // Ack every other one, newest first; the rest are acked in the next round.
+        await store.ack(sub.id, leases.filter((_, i) => i % 2 === 0).reverse().map((l) => l.ackId), now);
+        await store.ack(sub.id, leases.filter((_, i) => i % 2 === 1).map((l) => l.ackId), now + 1);
+        now += 10;
+      }
+      expect(seen.sort()).toEqual(msgs.map((m) => m.id).sort());
+      expect(await claim(sub.id, now + 10_000)).toEqual([]);
+      expect(await store.subscriptionStats(sub.id)).toMatchObject({ pending: 0, inFlight: 0, delivered: 40, failed: 0 });
+    });
+
+    it('store - reopened after claims, the cursor stays: nothing is handed out twice, unanswered leases come back', async () => {
+      if (!fixture.reopen) return;
+      const sub = await cursorSub({ ackDeadlineMs: 100 });
+      const msgs = Array.from({ length: 6 }, () => message());
+      await store.publish('t', msgs, T0);
+      const claimed = await claim(sub.id, T0, 4);
+      await store.ack(sub.id, [claimed[1].ackId], T0);
+      await store.close();
+      store = fixture.reopen();
+      const rest = await claim(sub.id, T0);
+      expect(ids(rest).sort()).toEqual(msgs.map((m) => m.id).filter((id) => !ids(claimed).includes(id)).sort());
+      expect(await store.ack(sub.id, rest.map((l) => l.ackId), T0)).toEqual(['acked', 'acked']);
+      expect(await claim(sub.id, T0 + 99)).toEqual([]);
+      const back = await claim(sub.id, T0 + 100);
+      expect(ids(back).sort()).toEqual(ids([claimed[0], claimed[2], claimed[3]]).sort());
+      expect(await store.ack(sub.id, back.map((l) => l.ackId), T0 + 101)).toEqual(['acked', 'acked', 'acked']);
+    });
+  });
+
   describe('dedup', () => {
     it('store - same key and content within the window is a duplicate; other content conflicts', async () => {
       await store.createTopic(topic('t', { dedupWindowMs: 1000 }));
