@@ -140,6 +140,17 @@ export class Pattern implements MailboxMark {
   }
 }
 
+/**
+ * What selective receive leaves behind in a mailbox, kept apart from it (made on first use):
+ * the holes taken messages left in the private queue, and how often positions were renumbered.
+ */
+class Scars {
+  /** Holes in the private queue's [head, end). */
+  holes = 0;
+  /** Bumped by every compaction that renumbers positions (marks of an older epoch are void). */
+  epoch = 0;
+}
+
 /** A position in the mailbox recorded when a ref was made. */
 export interface MailboxMark {
   readonly arrival: number;
@@ -169,17 +180,36 @@ export class Mailbox {
   /** Private queue: messages in arrival order in [head, end); taken ones are HOLE. */
   private head = 0;
   private end = 0;
-  /** Arrival number of `items[0]`. */
-  private base = 0;
   /** Save pointer of the current receive, as an arrival number. */
   private scanAt = 0;
-  /** Holes in [head, end). */
-  private holes = 0;
   /** The arrays of the two queues (see `inboxEnd` and `head`). */
   private inbox: unknown[] = EMPTY;
   private items: unknown[] = EMPTY;
+  /**
+   * Holes and renumberings (see Scars): null until a receive first takes a message from the
+   * middle of the private queue or renumbers it, which most actors never do.
+   */
+  private scars: Scars | null = null;
+
+  /**
+   * Arrival number of `items[0]`. No field: every message pushed is in exactly one place (the
+   * private queue's [0, end), `solo` or the inbox), so base + end + publicLength === arrivals.
+   */
+  private get base(): number {
+    return this.arrivals - this.end - (this.solo === NONE ? this.inboxEnd : 1);
+  }
+
+  /** Holes in [head, end). */
+  private get holes(): number {
+    const scars = this.scars;
+    return scars === null ? 0 : scars.holes;
+  }
+
   /** Bumped by every compaction that renumbers positions. */
-  private epoch = 0;
+  private get epoch(): number {
+    const scars = this.scars;
+    return scars === null ? 0 : scars.epoch;
+  }
 
   /** Appends a message to the public queue. */
   push(message: unknown): void {
@@ -341,8 +371,7 @@ export class Mailbox {
   private takeSolo(): unknown {
     const m = this.solo;
     this.solo = NONE;
-    this.base = this.arrivals;
-    this.head = this.end = 0; // `holes` is 0 already: the private queue is empty
+    this.head = this.end = 0; // no holes: the private queue is empty (`base` follows: arrivals)
     return m;
   }
 
@@ -381,8 +410,9 @@ export class Mailbox {
     this.items = EMPTY;
     this.inbox = EMPTY;
     this.solo = NONE;
-    this.end = this.inboxEnd = this.head = this.holes = 0;
-    this.base = this.scanAt = this.arrivals;
+    this.end = this.inboxEnd = this.head = 0;
+    if (this.scars !== null) this.scars.holes = 0;
+    this.scanAt = this.arrivals;
   }
 
   /** Moves the public queue to the end of the private one; false when it was empty. */
@@ -396,11 +426,9 @@ export class Mailbox {
       // actor keeping up with its messages). The old private array, all cleared, becomes the
       // inbox, unless a burst made it large: then let it go.
       const old = this.items;
-      this.base = this.arrivals - count;
       this.items = inbox;
       this.end = count;
-      this.head = 0;
-      this.holes = 0;
+      this.head = 0; // no holes: the private queue was empty
       this.inbox = old.length > 4096 ? EMPTY : old;
     } else {
       const items = this.items;
@@ -422,16 +450,17 @@ export class Mailbox {
       items[i] = undefined;
       let h = i + 1;
       const end = this.end;
-      while (h < end && items[h] === HOLE) {
-        items[h] = undefined;
-        h++;
-        this.holes--;
+      if (h < end && items[h] === HOLE) {
+        const scars = this.scars!; // a hole was made
+        do {
+          items[h] = undefined;
+          h++;
+          scars.holes--;
+        } while (h < end && items[h] === HOLE);
       }
       if (h === end) {
-        // Everything is taken: restart the array at the next arrival number.
-        this.base += end;
+        // Everything is taken: restart the array at the next arrival number (`base` follows).
         this.head = this.end = 0;
-        this.holes = 0;
         if (items.length > 4096) this.items = EMPTY;
       } else {
         this.head = h;
@@ -442,16 +471,17 @@ export class Mailbox {
       let e = i;
       while (items[e - 1] === HOLE) {
         items[--e] = undefined;
-        this.holes--;
+        this.scars!.holes--; // a hole was made
       }
-      // Keep base + end + publicLength === arrivals: older entries now map to arrival numbers a little
-      // higher than their own, so a ref mark can only start scanning earlier, never later.
-      this.base += this.end - e;
+      // `base` follows (base + end + publicLength === arrivals): older entries now map to arrival
+      // numbers a little higher than their own, so a ref mark can only start scanning earlier,
+      // never later.
       this.end = e;
     } else {
       items[i] = HOLE;
-      this.holes++;
-      if (this.holes > 64 && this.holes * 2 > this.end - this.head) this.compact();
+      const scars = (this.scars ??= new Scars());
+      scars.holes++;
+      if (scars.holes > 64 && scars.holes * 2 > this.end - this.head) this.compact();
     }
     return m;
   }
@@ -465,11 +495,10 @@ export class Mailbox {
 
   private renumber(live: unknown[]): void {
     this.items = live;
-    this.end = live.length;
+    this.end = live.length; // `base` follows
     this.head = 0;
-    this.holes = 0;
-    // Invariant: base + end + publicLength === arrivals.
-    this.base = this.arrivals - this.publicLength - live.length;
-    this.epoch++;
+    const scars = (this.scars ??= new Scars());
+    scars.holes = 0;
+    scars.epoch++;
   }
 }

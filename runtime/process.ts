@@ -37,6 +37,10 @@ import { TIMEOUT, type ExitReason } from './signals.js';
 export const Status = { Starting: 0, Running: 1, Waiting: 2, Suspended: 3, Exited: 4 } as const;
 export type Status = (typeof Status)[keyof typeof Status];
 
+/** `Process.state`: the Status in the low bits, and whether it is in the run queue. */
+const STATUS_BITS = 7;
+const QUEUED = 8;
+
 /** The one value every generator receive yields (the receive state lives on the process). */
 const RECEIVE_OP = Object.freeze({ receiveOp: true as const });
 type ReceiveOp = typeof RECEIVE_OP;
@@ -75,13 +79,20 @@ export class Process extends Mailbox implements Context {
   // Fields in the order a hop touches them (after the mailbox's own): V8 lays them out in this
   // order, so the hot ones share cache lines and the rare ones come last. Fewer fields also make
   // an idle actor smaller (SPEC.md §4 R3-spawn).
-  status: Status = Status.Starting;
-  /** In the scheduler's run queue. */
-  queued = false;
+  /**
+   * The Status, with QUEUED (in the scheduler's run queue) as a bit above it: one field for both
+   * (8 bytes of every idle actor; R3-spawn). Read and written through `status` and `queued`.
+   */
+  private state: number = Status.Starting;
   readonly scheduler: Scheduler;
 
-  /** Generator form: the generator. */
-  private gen: Generator<unknown, unknown, unknown> | null = null;
+  /**
+   * What drives its code. Generator form: the generator, from the start of its code until it
+   * exits. Async form (and an inbox): the resolver of the pending receive's promise while it
+   * waits, else null. One field for both, since an actor is one form or the other (8 bytes of
+   * every idle actor; R3-spawn).
+   */
+  private driver: Generator<unknown, unknown, unknown> | ((message: any) => void) | null = null;
   /** Current receive: predicate (or pattern), timer and, for the async form, the resolver of its promise. */
   private match: Match | Pattern | undefined = undefined;
   /**
@@ -98,8 +109,6 @@ export class Process extends Mailbox implements Context {
   /** The seq of this receive's pending timeout in the scheduler's ReceiveTimers; 0: none. */
   receiveTimer = 0;
   readonly self: Pid;
-
-  private resolveReceive: ((message: any) => void) | null = null;
 
   /**
    * What was spawned (kept for `describe` and `kind`); INBOX for an inbox, null for an adopted
@@ -119,6 +128,21 @@ export class Process extends Mailbox implements Context {
     this.actor = actor;
     this.input = args;
     if (args !== null && BINARY_EPOCH.created !== BINARY_EPOCH.seen) claimBinaries(this, args);
+  }
+
+  get status(): Status {
+    return (this.state & STATUS_BITS) as Status;
+  }
+  set status(s: Status) {
+    this.state = (this.state & QUEUED) | s;
+  }
+
+  /** In the scheduler's run queue (Scheduler.enqueue sets it, its run loop clears it). */
+  get queued(): boolean {
+    return (this.state & QUEUED) !== 0;
+  }
+  set queued(q: boolean) {
+    this.state = q ? this.state | QUEUED : this.state & STATUS_BITS;
   }
 
   /** An inbox: no code of its own, driven from outside (see Scheduler.spawnInbox). */
@@ -155,6 +179,19 @@ export class Process extends Mailbox implements Context {
   get definition(): ActorDefinition | undefined {
     const actor = this.actor;
     return actor !== null && typeof actor === 'object' ? actor : undefined;
+  }
+
+  /** The generator of a started generator actor, else null (see `driver`). */
+  private get gen(): Generator<unknown, unknown, unknown> | null {
+    const d = this.driver;
+    return typeof d === 'object' ? d : null; // null, too, is an object
+  }
+
+  /** Takes the resolver of a waiting async receive (see `driver`). */
+  private takeResolver(): (message: any) => void {
+    const resolve = this.driver as (message: any) => void;
+    this.driver = null;
+    return resolve;
   }
 
   private ext(): ProcessExtras {
@@ -250,7 +287,7 @@ export class Process extends Mailbox implements Context {
     this.status = Status.Running;
     if (spawnableKind(actor) === 'generator') {
       try {
-        this.gen = (body as (...a: unknown[]) => Generator)(this, ...args);
+        this.driver = (body as (...a: unknown[]) => Generator)(this, ...args);
       } catch (e) {
         this.scheduler.exitProcess(this, reasonOfThrow(e));
         return 1;
@@ -345,7 +382,7 @@ export class Process extends Mailbox implements Context {
   deliver(message: unknown): void {
     if (BINARY_EPOCH.created !== BINARY_EPOCH.seen) claimBinaries(this, message);
     this.mailbox.push(message);
-    if (this.status === Status.Waiting && !this.queued) this.scheduler.enqueue(this);
+    if (this.state === Status.Waiting) this.scheduler.enqueue(this); // waiting, and not queued yet
   }
 
   /** The scheduler ended this actor: stop waiting, drop everything it held. */
@@ -353,9 +390,8 @@ export class Process extends Mailbox implements Context {
     this.status = Status.Exited;
     this.input = reason; // read back by `exitReason`
     if (this.receiveTimer !== 0) this.scheduler.receiveTimers.cancel(this);
-    this.resolveReceive = null;
+    this.driver = null;
     this.match = undefined;
-    this.gen = null;
     this.mailbox.clear();
     releaseBinariesOf(this); // those it received, in its mailbox or in its state
   }
@@ -367,8 +403,7 @@ export class Process extends Mailbox implements Context {
   }
 
   private finishAsyncReceive(message: unknown): void {
-    const resolve = this.resolveReceive!;
-    this.resolveReceive = null;
+    const resolve = this.takeResolver();
     this.endWait();
     this.received++;
     resolve(message);
@@ -382,8 +417,7 @@ export class Process extends Mailbox implements Context {
       this.input = TIMEOUT;
       this.scheduler.enqueue(this);
     } else {
-      const resolve = this.resolveReceive!;
-      this.resolveReceive = null;
+      const resolve = this.takeResolver();
       this.endWait();
       resolve(TIMEOUT);
     }
@@ -414,7 +448,7 @@ export class Process extends Mailbox implements Context {
       m = this.patternOf(match);
       this.mailbox.beginPatternReceive(m, mark);
     }
-    // `gen` is set from the start of a generator actor's code (see `start`) until it exits.
+    // A generator actor has its generator from the start of its code (see `start`) until it exits.
     return this.gen !== null ? this.receiveGenerator(m, timeoutMs) : this.receiveAsync(m, timeoutMs);
   }
 
@@ -472,7 +506,7 @@ export class Process extends Mailbox implements Context {
     if (this.input !== NO_MESSAGE) scheduler.enqueue(this);
     else if (timeoutMs !== Infinity) this.receiveTimer = this.scheduler.receiveTimers.add(this, timeoutMs);
     return new Promise((resolve) => {
-      this.resolveReceive = resolve;
+      this.driver = resolve;
     });
   }
 

@@ -1,10 +1,11 @@
 /**
  * What Process keeps in shared fields instead of fields of its own (an idle actor's size,
  * SPEC.md §4 R3-spawn): its kind, derived from what was spawned; an async receive's held-back
- * message, kept in `input`.
+ * message, kept in `input`; the generator or the async receive's resolver, in one `driver`; the
+ * run-queue flag, a bit of the status word.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { start, type ActorSystem, type Context, type Pid } from '../../runtime/index.js';
+import { start, TIMEOUT, type ActorSystem, type Context, type Pid } from '../../runtime/index.js';
 import { Idle, IdleGen } from '../fixtures/actors.js';
 import { assertReceive } from '../support/receive.js';
 
@@ -81,4 +82,42 @@ describe('process fields', () => {
     expect(result.got).toEqual(MESSAGES);
     expect(result.held).toBeGreaterThan(0);
   });
+
+  it.each([
+    ['generator', true],
+    ['async', false],
+  ])('status and queued - one word: woken, runnable until it runs, then waiting again, many times (%s)', async (_kind, generator) => {
+    system = await start({ logLevel: 'silent', shutdownTimeoutMs: 200 });
+    const sys = system;
+    const me = sys.inbox();
+    const echo = generator
+      ? sys.spawn(function* (ctx: Context, to: Pid) {
+          for (;;) {
+            const m: unknown = yield ctx.receive(undefined, 1_000);
+            ctx.send(to, m === TIMEOUT ? 'timeout' : m);
+          }
+        }, me.self)
+      : sys.spawn(async (ctx: Context, to: Pid) => {
+          for (;;) {
+            const m: unknown = await ctx.receive(undefined, 1_000);
+            ctx.send(to, m === TIMEOUT ? 'timeout' : m);
+          }
+        }, me.self);
+    expect(sys.info(echo)).toMatchObject({ status: 'runnable', kind: _kind });
+    for (let i = 0; i < 20; i++) {
+      await new Promise((r) => setTimeout(r, 1));
+      expect(sys.info(echo)).toMatchObject({ status: 'waiting', kind: _kind });
+      sys.send(echo, i);
+      sys.send(echo, -i); // a second message to an actor already queued
+      expect(sys.info(echo)!.status).toBe('runnable');
+      expect(await assertReceive(me, (m) => m === i)).toBe(i);
+      expect(await assertReceive(me, (m) => m === -i)).toBe(-i);
+    }
+    // Its receive times out (1 s) with nothing sent: woken by the timer, not by a message.
+    expect(await assertReceive(me, undefined, 3_000)).toBe('timeout');
+    sys.exit(echo, 'kill');
+    await new Promise((r) => setTimeout(r, 1));
+    expect(sys.info(echo)).toBeUndefined();
+  });
 });
+
