@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from
 import { TIMEOUT, isDownMessage, start, type ActorSystem, type Context, type Inbox, type Pid } from '../../runtime/index.js';
 import { CallExitError, CallTimeoutError, GenServer, NoProcError, Registry, Task, TaskExitError } from '../../actors/index.js';
 import { assertReceive, flush } from '../support/receive.js';
-import { Counter, FailingTask, GenCaller, RemoteTask, Worker, type WorkerArgs } from './fixtures.js';
+import { Counter, DemonitorWatch, FailingTask, GenCaller, RemoteTask, Worker, type WorkerArgs } from './fixtures.js';
 
 let system: ActorSystem;
 let me: Inbox;
@@ -71,6 +71,17 @@ describe.each([1, 2])('GenServer across threads (server on scheduler %i)', (sche
     const server = await worker(scheduler);
     system.spawnOpt(GenCaller, [server, 'monitoredBy', 3, me.self], { scheduler });
     expect(await assertReceive(me, (m) => m.ok !== undefined || m.error !== undefined, 10_000)).toEqual({ ok: 1 });
+    system.exit(server, 'kill');
+  });
+
+  it('call - the demonitor that a reply triggers is pushed even when the caller sends nothing after it', async () => {
+    // The reply is read by the caller's ring consumer, which writes the DEMONITOR there; it must
+    // leave this thread although nothing else is sent to the server's thread after it.
+    const server = await worker(scheduler);
+    const pending = GenServer.call(me, server, 'defer');
+    system.spawnOpt(DemonitorWatch, [server, me.self], { scheduler });
+    expect(await pending).toBe('released');
+    expect(await assertReceive(me, (m) => m === 'clean', 10_000)).toBe('clean');
     system.exit(server, 'kill');
   });
 
