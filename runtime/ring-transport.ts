@@ -90,6 +90,11 @@ const DEMONITOR = 0x44;
 const ID_BYTES = 16;
 /** Bytes of a message frame before its message: format, alias flag, serial. */
 const MESSAGE_HEAD = 10;
+/**
+ * Longest the consume loop goes without a turn of the event loop while its actors answer what
+ * it drains (the conversation fast path in `consume`), ms.
+ */
+const FAST_PATH_MS = 1;
 /** Stands in for a frame already pushed from an overflow queue (lets its bytes be collected). */
 const NOTHING = new Uint8Array(0);
 
@@ -122,6 +127,10 @@ export class RingTransport implements Transport {
    */
   private spawnPending = -1;
   private flushQueued = false;
+  /** True while the consume loop dispatches a drain: the flush is queued once it is over (consume). */
+  private dispatching = false;
+  /** Records pushed (or queued behind a full ring) so far: tells the consume loop its actors sent something. */
+  private pushes = 0;
   /** True while a frame is being written (a getter in a message could send meanwhile). */
   private writing = false;
   /** Frames sent from inside the writing of another one: appended once that one is done. */
@@ -330,12 +339,17 @@ export class RingTransport implements Transport {
   private written(target: number, w: WireWriter, start: number): void {
     if (start === 0) {
       this.dirty.push(target);
-      if (!this.flushQueued) {
-        this.flushQueued = true;
-        queueMicrotask(this.flushAll);
-      }
+      if (!this.dispatching) this.queueFlush();
     }
     if (w.length >= BATCH_BYTES) this.flush(target);
+  }
+
+  /** Pushes the batches at the end of the current job (a microtask), once however many frames. */
+  private queueFlush(): void {
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(this.flushAll);
+    }
   }
 
   private appendNested(): void {
@@ -349,6 +363,7 @@ export class RingTransport implements Transport {
     if (target === this.spawnPending) this.spawnPending = -1;
     const w = this.batches[target]!;
     if (w.length === 0) return;
+    this.pushes++;
     const record = w.bytes.subarray(0, w.length);
     const ring = this.rings[target]!;
     if (this.overflow.size === 0 || !this.overflow.has(target)) {
@@ -432,13 +447,37 @@ export class RingTransport implements Transport {
     const ring = this.rings[this.self]!;
     const spin = this.spin;
     const hasRecords = () => ring.hasRecords();
+    // When the event loop last had a turn (timers, I/O): the fast path below skips turns for at most FAST_PATH_MS.
+    let turnAt = performance.now();
     while (!this.stopped) {
-      const n = ring.drain(this.onRecord, 4);
+      const pushes = this.pushes;
+      this.dispatching = true;
+      let n: number;
+      try {
+        n = ring.drain(this.onRecord, 4);
+      } finally {
+        this.dispatching = false;
+        // Frames the dispatch wrote (a call's DEMONITOR) are pushed after the actors it woke have
+        // run, in one record with what they send (the next call's MONITOR and request).
+        if (this.dirty.length > 0) this.queueFlush();
+      }
       if (n > 0) {
+        // One microtask hop: the scheduler's drain (queued when a message woke an actor) runs
+        // first, and generator actors answer within it.
+        await undefined;
+        if (this.flushQueued) this.flushAll(); // written after the queued flush ran: push it now
+        if (this.pushes !== pushes && performance.now() - turnAt < FAST_PATH_MS) {
+          // A conversation: what the woken actors sent is in a ring and its answer may be back
+          // within a spin. Poll again at once instead of a turn of the event loop (a few µs each
+          // way of every cross-thread call); timers and I/O get a turn at least every FAST_PATH_MS.
+          continue;
+        }
         // Let the actors just woken run, and timers and I/O, before the next batch.
         await new Promise<void>((resolve) => setImmediate(resolve));
+        turnAt = performance.now();
       } else if (spin === null) {
         await ring.waitForRecords();
+        turnAt = performance.now();
       } else {
         const budget = spin.budget;
         if (budget > 0 && spinFor(hasRecords, budget)) {
@@ -447,7 +486,8 @@ export class RingTransport implements Transport {
         }
         const parkedAt = performance.now();
         await ring.waitForRecords();
-        spin.parked(performance.now() - parkedAt, budget);
+        turnAt = performance.now();
+        spin.parked(turnAt - parkedAt, budget);
       }
     }
   }

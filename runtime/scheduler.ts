@@ -599,9 +599,14 @@ export class Scheduler {
       const key = entry.key;
       this.endAlias(entry);
       owner.monitors!.delete(key);
-      const target = entry.pid.local as Process | undefined;
-      if (target !== undefined) target.monitoredBy?.delete(key);
-      else if (!this.isLocal(entry.pid)) this.transport.demonitor(owner.self, entry.pid, entry.ref);
+      if (this.isLocal(entry.pid)) {
+        // By the table when the pid is a copy (it came from another thread): only the pid made
+        // at spawn carries its process (Pid.local).
+        const target = (entry.pid.local as Process | undefined) ?? this.processes.get(entry.pid.serial);
+        target?.monitoredBy?.delete(key);
+      } else {
+        this.transport.demonitor(owner.self, entry.pid, entry.ref);
+      }
     }
     owner.deliver(message);
     return true;

@@ -118,6 +118,19 @@ export const GenCaller = defineActor(import.meta.url, 'GenCaller', function* (ct
   }
 });
 
+/**
+ * Watches a Worker's monitors from the Worker's own thread: waits until a call from elsewhere
+ * is pending there (two monitors: that call's and this actor's own call), casts 'release' to
+ * answer it, then reports 'clean' to `report` once the caller's demonitor has arrived (one
+ * monitor left, its own). Never reports while the demonitor is missing.
+ */
+export const DemonitorWatch = defineActor(import.meta.url, 'DemonitorWatch', function* (ctx, server: Pid, report: Pid) {
+  while ((yield* GenServer.call(ctx, server, 'monitoredBy')) < 2) yield* pause(ctx, 1);
+  GenServer.cast(ctx, server, 'release');
+  while ((yield* GenServer.call(ctx, server, 'monitoredBy')) !== 1) yield* pause(ctx, 1);
+  ctx.send(report, 'clean');
+});
+
 /** Waits for `ms` in a receive that never matches (a helper for timing-free tests). */
 export function* pause(ctx: Context, ms: number): Generator<unknown, boolean, any> {
   const r: unknown = yield ctx.receive(() => false, ms);

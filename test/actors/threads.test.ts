@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from
 import { TIMEOUT, isDownMessage, start, type ActorSystem, type Context, type Inbox, type Pid } from '../../runtime/index.js';
 import { CallExitError, CallTimeoutError, GenServer, NoProcError, Registry, Task, TaskExitError } from '../../actors/index.js';
 import { assertReceive, flush } from '../support/receive.js';
-import { Counter, FailingTask, RemoteTask, Worker, type WorkerArgs } from './fixtures.js';
+import { Counter, DemonitorWatch, FailingTask, GenCaller, RemoteTask, Worker, type WorkerArgs } from './fixtures.js';
 
 let system: ActorSystem;
 let me: Inbox;
@@ -63,6 +63,26 @@ describe.each([1, 2])('GenServer across threads (server on scheduler %i)', (sche
     system.exit(server, 'kill');
     expect(await exited).toBe('killed');
     expect(await flush(me)).toEqual([]);
+  });
+
+  it('call - a call on the server\'s own thread, to its pid received from another thread, leaves no monitor behind', async () => {
+    // The caller's pid of the server is a copy made by the decoder (no Pid.local): the reply
+    // must still remove the server's side of the call's monitor, or a DOWN would follow later.
+    const server = await worker(scheduler);
+    system.spawnOpt(GenCaller, [server, 'monitoredBy', 3, me.self], { scheduler });
+    expect(await assertReceive(me, (m) => m.ok !== undefined || m.error !== undefined, 10_000)).toEqual({ ok: 1 });
+    system.exit(server, 'kill');
+  });
+
+  it('call - the demonitor that a reply triggers is pushed even when the caller sends nothing after it', async () => {
+    // The reply is read by the caller's ring consumer, which writes the DEMONITOR there; it must
+    // leave this thread although nothing else is sent to the server's thread after it.
+    const server = await worker(scheduler);
+    const pending = GenServer.call(me, server, 'defer');
+    system.spawnOpt(DemonitorWatch, [server, me.self], { scheduler });
+    expect(await pending).toBe('released');
+    expect(await assertReceive(me, (m) => m === 'clean', 10_000)).toBe('clean');
+    system.exit(server, 'kill');
   });
 
   it('timeout - no late reply reaches the caller', async () => {

@@ -73,15 +73,18 @@ describe('fairness', () => {
   });
 
   it.each([
-    ['ping-pong', 'adaptive', undefined],
-    ['ping-pong', 'fixed 1 ms', 1_000],
-    ['flood', 'adaptive', undefined],
+    ['ping-pong', 'adaptive spin', undefined, undefined],
+    ['ping-pong', 'fixed 1 ms spin', 1_000, undefined],
+    // No slice limit: only the consume loop's own bound (FAST_PATH_MS) gives the event loop a
+    // turn while the answers keep coming back within the spin.
+    ['ping-pong', 'fixed 1 ms spin, no slice limit', 1_000, 1e15],
+    ['flood', 'adaptive spin', undefined, undefined],
   ] as const)(
-    'fairness - endless %s between threads (%s spin) does not starve timers or an HTTP server on the main thread',
-    async (traffic, _spin, spinMicros) => {
+    'fairness - endless %s between threads (%s) does not starve timers or an HTTP server on the main thread',
+    async (traffic, _spin, spinMicros, sliceBudget) => {
       // Endless traffic from another thread (RingTransport.consume drains it, the actors it wakes
       // answer) must leave timers and I/O of the main thread their turns.
-      const threaded = await start({ logLevel: 'silent', schedulers: 1, spinMicros });
+      const threaded = await start({ logLevel: 'silent', schedulers: 1, spinMicros, sliceBudget });
       const server: Server = createServer((_req, res) => res.end('served'));
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
       try {
