@@ -117,8 +117,13 @@ describe.each(backends)('webhook delivery ($name)', ({ config }) => {
       const attempts = err500.received.filter((r) => r.body.id === id).map((r) => Number(r.headers['x-postbox-attempt']));
       expect(attempts).toEqual([1, 2, 3]);
     }
-    expect(healthy.notifications().map((n) => n.id).sort()).toEqual([...ids].sort());
-    expect(healthy.received.every((r) => r.body.attempt === 1)).toBe(true);
+    // The healthy endpoint got every message as attempt 1. A repeat can only be a retry after
+    // an attempt that outlived the 500 ms delivery timeout (at-least-once; it happens on a
+    // machine loaded by parallel test files), never a second attempt 1.
+    const got = healthy.notifications();
+    expect([...new Set(got.map((n) => n.id))].sort()).toEqual([...ids].sort());
+    expect(got.filter((n) => n.attempt === 1).map((n) => n.id).sort()).toEqual([...ids].sort());
+    expect((await slice.stats(good.id))!.deadLettered).toBe(0);
   });
 
   it('delivery - an open breaker holds deliveries back without counting attempts, and probes close it again', async () => {
