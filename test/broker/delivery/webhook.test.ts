@@ -29,11 +29,18 @@ describe.each(backends)('webhook delivery ($name)', ({ config }) => {
   let hooks: Hook[];
   let cleanup: () => void;
 
+  let store: StoreConfig;
+  // A generous delivery timeout, so that on a machine loaded by parallel test files no healthy
+  // delivery outlives it and is retried; the test of a hanging endpoint restarts with 500 ms.
+  const startSlice = (deliveryTimeoutMs = 5_000) =>
+    Slice.start({ store, schedulers: 1, delivery: { schedulers: [0, 1], deliveryTimeoutMs, leaseMarginMs: 10_000, breaker: { openMs: 50 } } });
+
   beforeEach(async () => {
     const c = config();
     cleanup = c.cleanup;
+    store = c.store;
     hooks = [];
-    slice = await Slice.start({ store: c.store, schedulers: 1, delivery: { schedulers: [0, 1], deliveryTimeoutMs: 500, leaseMarginMs: 10_000, breaker: { openMs: 50 } } });
+    slice = await startSlice();
   });
   afterEach(async () => {
     await slice.stop();
@@ -86,6 +93,8 @@ describe.each(backends)('webhook delivery ($name)', ({ config }) => {
   });
 
   it('delivery - failing endpoints (500, timeout, refused) are retried and dead-lettered at maxAttempts; a healthy one on the topic gets everything', async () => {
+    await slice.stop();
+    slice = await startSlice(500);
     await slice.topic('t');
     const healthy = await hook();
     const err500 = await hook(() => 500);
