@@ -8,12 +8,15 @@
  *
  * The driver keeps the runtime in step with the model: after each command it waits for the
  * reports the model says that command causes (a receive's result, an actor's send), so the
- * next command cannot overtake them.
+ * next command cannot overtake them. An actor's send is reported once the message has reached
+ * its destination's thread (ModelArrival), not when it was sent: the model delivers at once,
+ * and the runtime promises order only per pair of actors, so the driver's next message to the
+ * same actor could otherwise arrive first from another thread's ring.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TIMEOUT, start, type ActorSystem, type Inbox, type Pid } from '../../runtime/index.js';
-import { ModelActor, ModelActorGen } from '../fixtures/actors.js';
+import { ModelActor, ModelActorGen, ModelArrival } from '../fixtures/actors.js';
 import { ErlangModel, PREDICATES, dataMessage, type Command, type Event } from '../support/erlang-model.js';
 
 const ACTORS = 3;
@@ -51,14 +54,14 @@ describe.each([
   }
 
   async function runOnRuntime(forms: boolean[], program: Command[], model: ErlangModel) {
-    const pids: Pid[] = forms.map((gen, i) =>
-      system.spawnOpt(gen ? ModelActorGen : ModelActor, [i, driver.self], { scheduler: schedulers === 0 ? 0 : i % (schedulers + 1) }),
-    );
+    const threadOf = (i: number) => (schedulers === 0 ? 0 : i % (schedulers + 1));
+    const pids: Pid[] = forms.map((gen, i) => system.spawnOpt(gen ? ModelActorGen : ModelActor, [i, driver.self], { scheduler: threadOf(i) }));
+    const arrivals: Pid[] = Array.from({ length: schedulers + 1 }, (_, t) => system.spawnOpt(ModelArrival, [], { scheduler: t }));
     const reports: Report[] = [];
     for (const cmd of program) {
       if (cmd.kind === 'send') {
         if (cmd.from === 'driver') system.send(pids[cmd.to]!, dataMessage(cmd.v));
-        else system.send(pids[cmd.from]!, { cmd: 'send', to: pids[cmd.to]!, value: cmd.v });
+        else system.send(pids[cmd.from]!, { cmd: 'send', to: pids[cmd.to]!, value: cmd.v, arrival: arrivals[threadOf(cmd.to)]! });
       } else {
         system.send(pids[cmd.actor]!, { cmd: 'recv', pred: cmd.pred, block: cmd.block });
       }
@@ -68,7 +71,7 @@ describe.each([
     const unblocked = model.result().filter((a) => !a.blocked).length;
     for (const pid of pids) system.send(pid, { cmd: 'drain' });
     await collect(reports, model.outputs + unblocked);
-    for (const pid of pids) system.exit(pid, 'kill');
+    for (const pid of [...pids, ...arrivals]) system.exit(pid, 'kill');
     return pids.map((_, i) => {
       const mine = reports.filter((r) => r.index === i);
       const drained = mine.find((r) => 'left' in r) as { left: number[] } | undefined;
