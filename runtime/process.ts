@@ -95,19 +95,19 @@ export class Process extends Mailbox implements Context {
   private driver: Generator<unknown, unknown, unknown> | ((message: any) => void) | null = null;
   /** Current receive: predicate (or pattern), timer and, for the async form, the resolver of its promise. */
   private match: Match | Pattern | undefined = undefined;
-  /**
-   * Generator form: the value to resume it with (a Rejection: an error to throw in). Async form
-   * (and an inbox): a message a receive found but held back to yield (reduction budget), else
-   * NO_MESSAGE. Before the actor starts: its arguments; after it exited: its exit reason (one
-   * field for uses that never overlap).
-   */
-  private input: unknown = undefined;
-
   received = 0;
   sent = 0;
   turns = 0;
   /** The seq of this receive's pending timeout in the scheduler's ReceiveTimers; 0: none. */
   receiveTimer = 0;
+  /**
+   * Generator form: the value to resume it with (a Rejection: an error to throw in). Async form
+   * (and an inbox): a message a receive found but held back to yield (reduction budget), else
+   * NO_MESSAGE. Before the actor starts: its arguments; after it exited: its exit reason (one
+   * field for uses that never overlap). After the fields above: a generator's hop (a receive
+   * that waited) does not read it.
+   */
+  private input: unknown = undefined;
   readonly self: Pid;
 
   /**
@@ -127,6 +127,7 @@ export class Process extends Mailbox implements Context {
     this.self = pid;
     this.actor = actor;
     this.input = args;
+    this.initCold(); // the mailbox's cold fields after ours (see Mailbox.initCold)
     if (args !== null && BINARY_EPOCH.created !== BINARY_EPOCH.seen) claimBinaries(this, args);
   }
 

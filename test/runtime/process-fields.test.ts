@@ -119,5 +119,16 @@ describe('process fields', () => {
     await new Promise((r) => setTimeout(r, 1));
     expect(sys.info(echo)).toBeUndefined();
   });
+
+  it('layout - the fields a hop touches come first, the mailbox arrays and the rare ones last', async () => {
+    system = await start({ logLevel: 'silent', shutdownTimeoutMs: 200 });
+    // V8 lays an object's fields out in the order they are first set (Object.keys shows it).
+    const pid = system.spawn(IdleGen);
+    const keys = Object.keys((pid as unknown as { local: object }).local);
+    expect(keys.slice(0, 6)).toEqual(['solo', 'inboxEnd', 'arrivals', 'head', 'end', 'scanAt']);
+    expect(keys.slice(-3)).toEqual(['inbox', 'items', 'scars']);
+    expect(keys.indexOf('input')).toBeGreaterThan(keys.indexOf('receiveTimer'));
+    expect(keys).toHaveLength(22); // each field is 8 bytes of every idle actor (R3-spawn)
+  });
 });
 
