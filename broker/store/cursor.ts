@@ -8,7 +8,8 @@
  *   claim   ──► log from cursor.next: +lease per message, cursor.next moves, +1 leaseBatch
  *               due entries ≤ now: ready leases, and leaseBatch entries whose seqs are checked
  *               for leases past their deadline (seqs below the first lease are skipped)
- *   ack     ──► −lease                  (+1 ackedLog row per ack call)
+ *   ack     ──► −lease                  (+1 ackedLog row per ack call; the lane's lease
+ *                                        batches go too once no lease is left)
  *   fail    ──► lease ready + due entry at retryAt, or dead (delivery + dead rows)
  *   sweep   ──► −ackedLog, cursor.forgotten moves up to the floor it recorded
  *
@@ -25,15 +26,16 @@ import {
 import type { AckOutcome, DeliveryLease, FailOutcome, MessageRecord, Millis, ReleaseOutcome, SubscriptionRecord } from './types.js';
 
 /** Starts `sub`'s cursor at `published` (the topic's count so far): it gets what comes after. */
-export function start(tx: KvTx, subId: string, published: number): void {
-  tx.put(k.cursor(subId), [published, published, published] satisfies CursorRow);
+export function start(tx: KvTx, sub: { id: string; topic: string }, published: number): void {
+  tx.put(k.cursor(sub.id), [published, published, published, sub.topic] satisfies CursorRow);
 }
 
-/** Whether a claim on `sub`'s lane would hand out anything at `now`, read without writing. */
-export function anyDue(tx: KvTx, sub: SubscriptionRecord, now: Millis): boolean {
-  const lane = laneOf(sub);
-  if (tx.range(k.lane(lane), [...k.lane(lane), now, KEY_MAX], 1).length > 0) return true;
-  return firstUnread(tx, sub) !== undefined;
+/** Whether subscription `subId` has unread messages, read without writing; undefined when it
+ * is not a cursor subscription (its lane tells the caller the rest). */
+export function anyUnread(tx: KvTx, subId: string): boolean | undefined {
+  const cursor = tx.get<CursorRow>(k.cursor(subId));
+  if (!cursor) return undefined;
+  return tx.range(k.log(cursor[3], cursor[0]), prefixEnd(k.logOfTopic(cursor[3])), 1).length > 0;
 }
 
 /** The earliest time anything of `sub` is due: its lane's first entry or its first unread
@@ -137,7 +139,7 @@ export function claim(tx: KvTx, sub: SubscriptionRecord, now: Millis, max: numbe
         }
         if (unread.length < limit) break; // read to the end of the log
       }
-      if (next !== cursor[0]) tx.put(k.cursor(sub.id), [next, cursor[1], cursor[2]] satisfies CursorRow);
+      if (next !== cursor[0]) tx.put(k.cursor(sub.id), [next, cursor[1], cursor[2], cursor[3]] satisfies CursorRow);
     }
   }
 
@@ -159,12 +161,13 @@ export function claim(tx: KvTx, sub: SubscriptionRecord, now: Millis, max: numbe
 /** Ends the in-flight attempts named by `ackIds` as delivered (one outcome each). */
 export function ack(tx: KvTx, sub: SubscriptionRecord, ackIds: readonly string[], now: Millis): AckOutcome[] {
   let acked = 0;
+  let firstSeq = 0;
   const outcomes = ackIds.map((ackId): AckOutcome => {
     const found = leaseOf(tx, sub, ackId);
     if (found.outcome !== 'current') return found.outcome;
     tx.remove(k.lease(sub.id, found.seq));
     releaseMessage(tx, sub.topic, found.messageId, found.seq);
-    acked++;
+    if (acked++ === 0) firstSeq = found.seq;
     return 'acked';
   });
   if (acked > 0) {
@@ -178,10 +181,8 @@ export function ack(tx: KvTx, sub: SubscriptionRecord, ackIds: readonly string[]
       const lane = laneOf(sub);
       for (const { key } of tx.range(k.lane(lane), prefixEnd(k.lane(lane)))) tx.remove(key);
     }
-    // One sweep row per call (merged with another call of the same millisecond).
-    const key = k.ackedLog(now, sub.id);
-    const earlier = tx.get<AckedLogRow>(key);
-    tx.put(key, [acked + (earlier?.[0] ?? 0), Math.max(floor, earlier?.[1] ?? 0), cursor[2]] satisfies AckedLogRow);
+    // One sweep row per call.
+    tx.put(k.ackedLog(now, sub.id, firstSeq), [acked, floor, cursor[2]] satisfies AckedLogRow);
     bump(tx, sub.topic, sub.id, { inFlight: -acked, delivered: acked });
   }
   return outcomes;
@@ -244,7 +245,7 @@ export function forgetAcked(tx: KvTx, before: Millis): number {
     // Only for the cursor it was written for (not a later subscription with the same id).
     if (!cursor || cursor[2] !== value[2]) continue;
     forgotten += value[0];
-    if (value[1] > cursor[1]) tx.put(k.cursor(subId), [cursor[0], Math.min(value[1], cursor[0]), cursor[2]] satisfies CursorRow);
+    if (value[1] > cursor[1]) tx.put(k.cursor(subId), [cursor[0], Math.min(value[1], cursor[0]), cursor[2], cursor[3]] satisfies CursorRow);
   }
   return forgotten;
 }

@@ -388,11 +388,8 @@ export class KvMessageStore implements MessageStore {
    * as that release — nothing wakes the retriever for it.
    */
   async #anyDueAfterEarlierWrites(subscriptionId: string, lane: string, now: Millis): Promise<boolean> {
-    const anyDue = () =>
-      this.#engine.read((tx) => {
-        const sub = tx.get<SubscriptionRecord>(k.sub(subscriptionId));
-        return sub && isCursorSub(sub) ? cursor.anyDue(tx, sub, now) : deliveries.anyDue(tx, lane, now);
-      });
+    // The lane holds every delivery of the subscription except a cursor subscription's unread ones.
+    const anyDue = () => this.#engine.read((tx) => deliveries.anyDue(tx, lane, now) || cursor.anyUnread(tx, subscriptionId) === true);
     if (anyDue()) return true;
     if (this.#unsettled.size === 0) return false;
     await Promise.allSettled([...this.#unsettled]);
@@ -427,7 +424,7 @@ export class KvMessageStore implements MessageStore {
    * starts at the same place. */
   #startFanOut(tx: KvTx, sub: SubscriptionRecord): void {
     const published = startFanOut(tx, sub);
-    if (isCursorSub(sub)) cursor.start(tx, sub.id, published);
+    if (isCursorSub(sub)) cursor.start(tx, sub, published);
   }
 
   #subsOf(tx: KvTx, topic: string): SubscriptionRecord[] {

@@ -13,7 +13,7 @@
  *   log        [L, topic, seq]                   → messageId, for cursor subscriptions
  *   cursor     [CU, subId]                       → CursorRow of a cursor subscription
  *   lease      [LE, subId, seq]                  → LeaseRow: a cursor sub's unfinished delivery
- *   ackedLog   [AL, ackedAt, subId]              → AckedLogRow: one per cursor sub's ack call
+ *   ackedLog   [AL, ackedAt, subId, firstSeq]    → AckedLogRow: one per cursor sub's ack call
  *   dead       [X, subId, deadAt, messageId]     → 1   dead letters, oldest first
  *   acked      [A, ackedAt, subId, firstMsgId]   → messageIds acked by one ack call, for sweep
  *   dedup      [U, topic, idempotencyKey]        → DedupRow
@@ -23,14 +23,15 @@
  *   layout     [V]                               → LAYOUT_VERSION the data was written with
  *
  * Every row written is an lmdb write on the broker's hottest path, so a delivery's life is
- * laid out to touch as few rows as it can (bench/broker/store-cycle.ts counts them):
+ * laid out to touch as few rows as it can (bench/broker/store-cycle.ts counts them). For
+ * subscriptions with a filter and push subscriptions (cursor subscriptions: below):
  * - A ready or in-flight delivery has exactly one `due` entry (at its due time, or at its
  *   deadline while in flight), whose value says which of the two it is and its attempt
  *   number, so a claim reads nothing but the lane and the message.
  * - The `delivery` row is what an ackId is checked against. It exists for every delivery
  *   that has been claimed (in flight, ready again after a failure or a hand-back, dead,
  *   acked) and for every delivery of a push subscription, so deleting a subscription finds
- *   them without scanning the shared push lane. A delivery of a pull or websocket
+ *   them without scanning the shared push lane. A delivery of a (filtered) pull or websocket
  *   subscription that was never claimed has only its `due` entry: publishing writes one row
  *   per delivery, and deleting such a subscription scans its own lane instead.
  * - `open` is absent while one delivery of the message is left (the common single-
@@ -90,7 +91,8 @@ export const k = {
   cursor: (subId: string): Key => ['CU', subId],
   lease: (subId: string, seq: number): Key => ['LE', subId, seq],
   leasesOfSub: (subId: string): Key => ['LE', subId],
-  ackedLog: (ackedAt: Millis, subId: string): Key => ['AL', ackedAt, subId],
+  // Unique: a seq is acked at most once per subscription (no lease is written for it again).
+  ackedLog: (ackedAt: Millis, subId: string, firstSeq: number): Key => ['AL', ackedAt, subId, firstSeq],
   ackedLogStart: (): Key => ['AL'],
   // Idempotency keys come from users: escaped to ASCII so they stay below KEY_MAX in lmdb's
   // byte order as in the memory engine's code-unit order.
@@ -137,8 +139,9 @@ export interface StoredMessage {
 
 /** A cursor subscription's position: `next` is the first seq not yet handed out; below
  * `forgotten` an ackId without a lease is unknown; `start` is where the cursor began (it
- * tells a re-created subscription id from the one an old `ackedLog` row was written for). */
-export type CursorRow = readonly [next: number, forgotten: number, start: number];
+ * tells a re-created subscription id from the one an old `ackedLog` row was written for);
+ * `topic` is the subscription's, so an idle claim's snapshot check reads no other row. */
+export type CursorRow = readonly [next: number, forgotten: number, start: number, topic: string];
 
 /** A cursor subscription's delivery that has been handed out and not ended. */
 export type LeaseRow =
