@@ -211,7 +211,7 @@ export class Mailbox {
    * private queue's [0, end), `solo` or the inbox), so base + end + publicLength === arrivals.
    */
   private get base(): number {
-    return this.arrivals - this.end - (this.solo === NONE ? this.inboxEnd : 1);
+    return this.arrivals - this.end - this.publicLength;
   }
 
   /** Holes in [head, end). */

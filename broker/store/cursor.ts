@@ -20,7 +20,7 @@
 import { KEY_MAX, prefixEnd, type Key, type KvTx } from './engine.js';
 import { bump } from './counters.js';
 import {
-  DEAD, formatCursorAckId, IN_FLIGHT, k, laneOf, parseCursorAckId, READY,
+  copyMessage, DEAD, formatCursorAckId, IN_FLIGHT, k, laneOf, parseCursorAckId, READY,
   type AckedLogRow, type CursorRow, type DeliveryRow, type LeaseRow, type StoredMessage,
 } from './schema.js';
 import type { AckOutcome, DeliveryLease, FailOutcome, MessageRecord, Millis, ReleaseOutcome, SubscriptionRecord } from './types.js';
@@ -313,9 +313,4 @@ function firstUnread(tx: KvTx, sub: SubscriptionRecord): string | undefined {
   if (!cursor) return undefined;
   const [first] = tx.range<string>(k.log(sub.topic, cursor[0]), prefixEnd(k.logOfTopic(sub.topic)), 1);
   return first?.value;
-}
-
-/** Engines may hand back a Buffer (lmdb); callers get a plain Uint8Array of their own. */
-function copyMessage(record: MessageRecord): MessageRecord {
-  return { ...record, payload: new Uint8Array(record.payload) };
 }

@@ -24,7 +24,7 @@ import { bump } from './counters.js';
 import * as cursor from './cursor.js';
 import { releaseMessage } from './cursor.js';
 import {
-  ACKED, DEAD, due, formatAckId, IN_FLIGHT, isCursorSub, k, laneOf, parseAckId, PUSH_LANE, READY,
+  ACKED, copyMessage, DEAD, due, formatAckId, IN_FLIGHT, isCursorSub, k, laneOf, parseAckId, PUSH_LANE, READY,
   type DeliveryRow, type DueValue, type StoredMessage,
 } from './schema.js';
 import type { AckOutcome, DeadLetter, DeliveryLease, FailOutcome, MessageRecord, Millis, ReleaseOutcome, SubscriptionRecord } from './types.js';
@@ -255,9 +255,4 @@ function bury(tx: KvTx, sub: SubscriptionRecord, messageId: string, attempts: nu
   tx.put(k.delivery(sub.id, messageId), [DEAD, attempts, now, error] satisfies DeliveryRow);
   tx.put(k.dead(sub.id, now, messageId), 1);
   bump(tx, sub.topic, sub.id, { inFlight: -1, deadLettered: 1 });
-}
-
-/** Engines may hand back a Buffer (lmdb); callers get a plain Uint8Array of their own. */
-function copyMessage(record: MessageRecord): MessageRecord {
-  return { ...record, payload: new Uint8Array(record.payload) };
 }

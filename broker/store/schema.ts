@@ -223,3 +223,9 @@ export function parseAckId(ackId: unknown): { attempt: number; messageId: string
   const messageId = ackId.slice(colon + 1);
   return messageId.length === 0 ? null : { attempt: Number(digits), messageId };
 }
+
+/** A stored message as the store hands it out: engines may give back a Buffer (lmdb), callers get
+ * a plain Uint8Array of their own. */
+export function copyMessage(record: MessageRecord): MessageRecord {
+  return { ...record, payload: new Uint8Array(record.payload) };
+}
