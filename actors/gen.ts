@@ -193,7 +193,7 @@ class CallOp<T> extends Op<T> {
   }
 
   override [Symbol.iterator](): Generator<unknown, T, any> {
-    return this.stepsOnly ? (this as unknown as Generator<unknown, T, any>) : super[Symbol.iterator]();
+    return this.stepsOnly ? (this as unknown as Generator<unknown, T, any>) : this.startSteps();
   }
 
   protected override steps(ctx: Context): Generator<unknown, T, any> {

@@ -172,16 +172,16 @@ export class Mailbox {
    * (array and backing store) a hop would otherwise bring into cache. Invariant: when set,
    * `inboxEnd` is 0 (a second message moves it to `inbox` first, keeping arrival order).
    */
-  private solo: unknown = NONE;
+  declare private solo: unknown;
   /** Public queue: messages pushed by senders, not yet seen by a receive, in [0, inboxEnd). */
-  private inboxEnd = 0;
+  declare private inboxEnd: number;
   /** Messages ever pushed (the arrival number the next message gets). */
-  private arrivals = 0;
+  declare private arrivals: number;
   /** Private queue: messages in arrival order in [head, end); taken ones are HOLE. */
-  private head = 0;
-  private end = 0;
+  declare private head: number;
+  declare private end: number;
   /** Save pointer of the current receive, as an arrival number. */
-  private scanAt = 0;
+  declare private scanAt: number;
   // The fields below are set by `initCold`, last in the constructor of the class that is made
   // (a Process's last): V8 lays fields out in the order they are first set, so these come after
   // the subclass's hot fields and a hop (which, thanks to `solo`, touches none of them) spans
@@ -195,7 +195,16 @@ export class Mailbox {
    */
   declare private scars: Scars | null;
 
+  // Every field is declared, not defined, and set here: a base class with field definitions
+  // makes its subclass's `super()` a generic construct call in V8 (Node 20), not inlined into
+  // the spawn (Process extends Mailbox).
   constructor() {
+    this.solo = NONE;
+    this.inboxEnd = 0;
+    this.arrivals = 0;
+    this.head = 0;
+    this.end = 0;
+    this.scanAt = 0;
     if (new.target === Mailbox) this.initCold();
   }
 

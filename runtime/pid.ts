@@ -4,56 +4,74 @@
  * compare by value with `equals` (a pid decoded on another thread is a new object).
  */
 
-/** What pids and refs share: three numbers naming something on a node's scheduler. */
-abstract class Identifier {
+const getPrototypeOf = Object.getPrototypeOf as (o: object) => object | null;
+
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+
+/**
+ * True when `a` and `b` are of the same kind (both pids or both refs) and name the same thing.
+ * The numbers first, then the prototypes: after those loads V8 knows both maps and folds
+ * getPrototypeOf to a constant; on its own it is a runtime call (see isPid). Not by
+ * `constructor`, which an own property may hide.
+ */
+function sameIdentifier(a: Pid | Ref, b: unknown): boolean {
+  return (
+    typeof b === 'object' &&
+    b !== null &&
+    (b as Pid | Ref).serial === a.serial &&
+    (b as Pid | Ref).scheduler === a.scheduler &&
+    (b as Pid | Ref).node === a.node &&
+    getPrototypeOf(b) === getPrototypeOf(a)
+  );
+}
+
+// Pid and Ref share no base class though they share their shape (three numbers naming something
+// on a node's scheduler) and their methods: a derived class's `super()` is a generic construct
+// call in V8 (Node 20), never inlined (~300 instructions per object under callgrind), and a ref
+// is made per GenServer call, a pid per spawn.
+
+/** Names an actor: `<node.scheduler.serial>`, like an Erlang pid. */
+export class Pid {
   readonly node: number;
   readonly scheduler: number;
   readonly serial: number;
-
-  constructor(node: number, scheduler: number, serial: number) {
-    this.node = node;
-    this.scheduler = scheduler;
-    this.serial = serial;
-  }
-
-  /** True when `other` is of the same kind and names the same thing. */
-  equals(other: unknown): boolean {
-    return (
-      other instanceof Identifier &&
-      Object.getPrototypeOf(other) === Object.getPrototypeOf(this) &&
-      other.serial === this.serial &&
-      other.scheduler === this.scheduler &&
-      other.node === this.node
-    );
-  }
-
-  abstract toString(): string;
-
-  toJSON(): string {
-    return this.toString();
-  }
-
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return this.toString();
-  }
-}
-
-/** Names an actor: `<node.scheduler.serial>`, like an Erlang pid. */
-export class Pid extends Identifier {
   /**
    * The live actor this pid names, when it was made by this thread's scheduler (internal: a send
    * then skips the process-table lookup). Pids are shared, not copied, on their own thread, so
    * every copy has it; a pid decoded from another thread does not. Cleared when the actor exits.
    */
-  local: unknown = undefined;
+  local: unknown;
+
+  constructor(node: number, scheduler: number, serial: number) {
+    this.node = node;
+    this.scheduler = scheduler;
+    this.serial = serial;
+    this.local = undefined;
+  }
+
+  /** True when `other` is a pid naming the same actor. */
+  equals(other: unknown): boolean {
+    return sameIdentifier(this, other);
+  }
 
   toString(): string {
     return `<${this.node}.${this.scheduler}.${this.serial}>`;
   }
+
+  toJSON(): string {
+    return this.toString();
+  }
+
+  [INSPECT](): string {
+    return this.toString();
+  }
 }
 
 /** A unique reference, like Erlang's `make_ref()`: `#Ref<node.scheduler.serial>`. */
-export class Ref extends Identifier {
+export class Ref {
+  readonly node: number;
+  readonly scheduler: number;
+  readonly serial: number;
   /**
    * Internal: the monitor whose alias this ref is, when this thread's scheduler made it with
    * `monitor(pid, {alias})` (Scheduler.monitorAlias). A send to the ref on its own thread (refs
@@ -61,10 +79,30 @@ export class Ref extends Identifier {
    * ref enters that table only when it is encoded for another thread (`exportRef`), since a copy
    * decoded there, or sent back from there, is a new object without this field.
    */
-  monitor: unknown = undefined;
+  monitor: unknown;
+
+  constructor(node: number, scheduler: number, serial: number) {
+    this.node = node;
+    this.scheduler = scheduler;
+    this.serial = serial;
+    this.monitor = undefined;
+  }
+
+  /** True when `other` is a ref naming the same reference. */
+  equals(other: unknown): boolean {
+    return sameIdentifier(this, other);
+  }
 
   toString(): string {
     return `#Ref<${this.node}.${this.scheduler}.${this.serial}>`;
+  }
+
+  toJSON(): string {
+    return this.toString();
+  }
+
+  [INSPECT](): string {
+    return this.toString();
   }
 }
 
@@ -84,16 +122,18 @@ export function exportRef(ref: Ref): void {
   if (ref.monitor !== undefined) exportHook(ref);
 }
 
-const getPrototypeOf = Object.getPrototypeOf as (o: object) => object | null;
 const PID_PROTO: object = Pid.prototype;
 
 /**
- * `v instanceof Pid`, fast for a pid itself: on hot paths V8 (Node 20) compiles `instanceof` of
- * an imported class to a generic builtin call (≈230 instructions under callgrind); a prototype
- * compare is a load. Same answer for anything (a subclass's instance takes the instanceof).
+ * `v instanceof Pid`, fast for a pid itself. On hot paths V8 (Node 20) compiles `instanceof` of
+ * an imported class to a generic builtin call (≈230 instructions under callgrind), and
+ * `Object.getPrototypeOf` on its own to a runtime call (≈125); a `constructor` load is a map
+ * check, after which getPrototypeOf folds to a constant. Same answer for anything: whatever the
+ * fast test does not take (a subclass's instance, an own `constructor`) takes the instanceof.
  */
 export function isPid(v: unknown): v is Pid {
-  return typeof v === 'object' && v !== null && (getPrototypeOf(v) === PID_PROTO || v instanceof Pid);
+  if (typeof v !== 'object' || v === null) return false;
+  return ((v as Pid).constructor === Pid && getPrototypeOf(v) === PID_PROTO) || v instanceof Pid;
 }
 
 /** True when `a` and `b` name the same actor; accepts anything. */

@@ -695,7 +695,8 @@ const PROCESS_PROTO: object = Process.prototype;
 
 /** `v instanceof Process`, fast for a process itself (see isPid in pid.ts): every context is one. */
 export function isProcess(v: unknown): v is Process {
-  return typeof v === 'object' && v !== null && (Object.getPrototypeOf(v) === PROCESS_PROTO || v instanceof Process);
+  if (typeof v !== 'object' || v === null) return false;
+  return ((v as Process).constructor === Process && Object.getPrototypeOf(v) === PROCESS_PROTO) || v instanceof Process;
 }
 
 /** `Process.sendOwned` for the other layers, which see a Context. */

@@ -606,8 +606,8 @@ describe('aliases', () => {
 });
 
 describe('kind tests on hot paths', () => {
-  // isPid and isProcess compare the prototype first (faster than instanceof in V8) and must
-  // answer exactly as instanceof does, for anything.
+  // isPid and isProcess read `constructor`, then compare the prototype (faster than instanceof
+  // or a bare getPrototypeOf in V8), and must answer exactly as instanceof does, for anything.
   it('isPid and isProcess - answer as instanceof: pids, subclasses, refs, look-alikes', () => {
     class MyPid extends RealPid {}
     const pid = new RealPid(0, 0, 1);
@@ -625,6 +625,9 @@ describe('kind tests on hot paths', () => {
       me,
       system,
       { constructor: Process },
+      Object.defineProperty(new RealPid(0, 0, 3), 'constructor', { value: Object }),
+      Object.defineProperty(new MyPid(0, 0, 4), 'constructor', { value: RealPid }),
+      Object.defineProperty(system.inbox(), 'constructor', { value: Object }),
     ];
     for (const v of values) {
       expect(isPid(v)).toBe(v instanceof RealPid);
@@ -632,5 +635,20 @@ describe('kind tests on hot paths', () => {
     }
     expect(isPid(pid)).toBe(true);
     expect(isProcess(me)).toBe(true);
+  });
+
+  it('equals - same kind and same numbers, whatever `constructor` an object shows', () => {
+    const pid = new RealPid(0, 1, 7);
+    const hidden = Object.defineProperty(new RealPid(0, 1, 7), 'constructor', { value: Object });
+    expect(pid.equals(new RealPid(0, 1, 7))).toBe(true);
+    expect(pid.equals(hidden)).toBe(true);
+    expect(hidden.equals(pid)).toBe(true);
+    expect(pid.equals(new RealRef(0, 1, 7))).toBe(false);
+    expect(new RealRef(0, 1, 7).equals(pid)).toBe(false);
+    expect(pid.equals({ constructor: RealPid, node: 0, scheduler: 1, serial: 7 })).toBe(false);
+    expect(pid.equals(Object.assign(Object.create(RealPid.prototype), { node: 0, scheduler: 1, serial: 7 }))).toBe(true);
+    for (const other of [new RealPid(1, 1, 7), new RealPid(0, 2, 7), new RealPid(0, 1, 8), null, undefined, '<0.1.7>', 7]) {
+      expect(pid.equals(other)).toBe(false);
+    }
   });
 });
