@@ -4,7 +4,7 @@ export type { MailboxMark } from './mailbox.js';
 export { Scheduler, NO_TRANSPORT, pidKey, REF_BLOCK, SERIAL_LIMIT, SCHEDULER_IDS } from './scheduler.js';
 export type { Transport, SchedulerOptions } from './scheduler.js';
 export { Process, Status, sendOwned, isProcess } from './process.js';
-export { isPid } from './pid.js';
+export { isPid, isRef } from './pid.js';
 export { schedulerOf, threadsOf, presetSerials } from './system.js';
 export { lookupDefinition, actorKind } from './actor.js';
 export { copy, encode, decode } from './codec.js';

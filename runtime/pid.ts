@@ -28,19 +28,20 @@ function sameIdentifier(a: Pid | Ref, b: unknown): boolean {
 // Pid and Ref share no base class though they share their shape (three numbers naming something
 // on a node's scheduler) and their methods: a derived class's `super()` is a generic construct
 // call in V8 (Node 20), never inlined (~300 instructions per object under callgrind), and a ref
-// is made per GenServer call, a pid per spawn.
+// is made per GenServer call, a pid per spawn. For the same reason their fields are declared
+// and set in the constructor, not defined: field definitions run as a function of their own.
 
 /** Names an actor: `<node.scheduler.serial>`, like an Erlang pid. */
 export class Pid {
-  readonly node: number;
-  readonly scheduler: number;
-  readonly serial: number;
+  declare readonly node: number;
+  declare readonly scheduler: number;
+  declare readonly serial: number;
   /**
    * The live actor this pid names, when it was made by this thread's scheduler (internal: a send
    * then skips the process-table lookup). Pids are shared, not copied, on their own thread, so
    * every copy has it; a pid decoded from another thread does not. Cleared when the actor exits.
    */
-  local: unknown;
+  declare local: unknown;
 
   constructor(node: number, scheduler: number, serial: number) {
     this.node = node;
@@ -69,9 +70,9 @@ export class Pid {
 
 /** A unique reference, like Erlang's `make_ref()`: `#Ref<node.scheduler.serial>`. */
 export class Ref {
-  readonly node: number;
-  readonly scheduler: number;
-  readonly serial: number;
+  declare readonly node: number;
+  declare readonly scheduler: number;
+  declare readonly serial: number;
   /**
    * Internal: the monitor whose alias this ref is, when this thread's scheduler made it with
    * `monitor(pid, {alias})` (Scheduler.monitorAlias). A send to the ref on its own thread (refs
@@ -79,7 +80,7 @@ export class Ref {
    * ref enters that table only when it is encoded for another thread (`exportRef`), since a copy
    * decoded there, or sent back from there, is a new object without this field.
    */
-  monitor: unknown;
+  declare monitor: unknown;
 
   constructor(node: number, scheduler: number, serial: number) {
     this.node = node;
@@ -134,6 +135,14 @@ const PID_PROTO: object = Pid.prototype;
 export function isPid(v: unknown): v is Pid {
   if (typeof v !== 'object' || v === null) return false;
   return ((v as Pid).constructor === Pid && getPrototypeOf(v) === PID_PROTO) || v instanceof Pid;
+}
+
+const REF_PROTO: object = Ref.prototype;
+
+/** `v instanceof Ref`, fast for a ref itself (as isPid). */
+export function isRef(v: unknown): v is Ref {
+  if (typeof v !== 'object' || v === null) return false;
+  return ((v as Ref).constructor === Ref && getPrototypeOf(v) === REF_PROTO) || v instanceof Ref;
 }
 
 /** True when `a` and `b` name the same actor; accepts anything. */

@@ -710,22 +710,30 @@ export function sendOwned(ctx: Context, dest: Pid | Ref, envelope: object): void
  * one object per monitor, not one per side. On another thread's side only its own half is used.
  */
 export class MonitorEntry {
+  declare readonly ref: Ref;
+  /** The monitored actor. */
+  declare readonly pid: Pid;
+  declare readonly watcher: Pid;
+  /** `pidKey(ref)`. */
+  declare readonly key: number;
   /** Whether `ref` is also an alias of the watcher, and when it ends (Scheduler.monitorAlias). */
-  alias: MonitorAlias = NO_ALIAS;
+  declare alias: MonitorAlias;
   /**
    * Whether the alias is in the scheduler's alias table. On its own thread the ref carries this
    * entry (`Ref.monitor`); it enters the table only when encoded for another thread.
    */
-  published = false;
+  declare published: boolean;
 
-  constructor(
-    readonly ref: Ref,
-    /** The monitored actor. */
-    readonly pid: Pid,
-    readonly watcher: Pid,
-    /** `pidKey(ref)`. */
-    readonly key: number,
-  ) {}
+  // Declared, not defined, and set here: V8 (Node 20) runs field definitions (with or without an
+  // initializer) as a function of its own, which it did not inline here (a monitor per call).
+  constructor(ref: Ref, pid: Pid, watcher: Pid, key: number) {
+    this.ref = ref;
+    this.pid = pid;
+    this.watcher = watcher;
+    this.key = key;
+    this.alias = NO_ALIAS;
+    this.published = false;
+  }
 }
 
 /** A monitor's alias: none; ends with the monitor; ends (and ends the monitor) at the first message. */

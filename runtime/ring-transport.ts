@@ -28,7 +28,7 @@ import type { Spawnable, SpawnOptions } from './context.js';
 import { decodeFrom, encode, encodeFrame } from './codec.js';
 import { readMessage, WireWriter, writeMessage } from './codec-wire.js';
 import { BadArgError } from './errors.js';
-import { Pid, Ref, exportRef } from './pid.js';
+import { Pid, Ref, exportRef, isRef } from './pid.js';
 import type { Process } from './process.js';
 import { checkSerial, pidKey, REF_BLOCK, type Scheduler, type Transport } from './scheduler.js';
 import type { DownMessage, ExitReason } from './signals.js';
@@ -210,13 +210,13 @@ export class RingTransport implements Transport {
     if (w === undefined) return; // no such scheduler: like a dead pid, dropped
     if (this.writing) {
       // Sent by a getter of a message being written: the general way, appended after it.
-      this.nested.push({ target, frame: encodeFrame([Frame.Message, to.serial, to instanceof Ref ? 1 : 0], message) });
+      this.nested.push({ target, frame: encodeFrame([Frame.Message, to.serial, isRef(to) ? 1 : 0], message) });
       return;
     }
     const start = w.length;
     const at = w.reserve(4 + MESSAGE_HEAD);
     w.bytes[at + 4] = MESSAGE;
-    w.bytes[at + 5] = to instanceof Ref ? 1 : 0;
+    w.bytes[at + 5] = isRef(to) ? 1 : 0;
     w.view.setFloat64(at + 6, to.serial, true);
     this.writing = true;
     try {

@@ -19,7 +19,7 @@ import type { Destination, ProcessInfo, RegisterResult, SpawnOptions, Spawnable,
 import { BadArgError, SerialsExhaustedError } from './errors.js';
 import { KeyTable } from './key-table.js';
 import { Offloader } from './offload.js';
-import { Pid, Ref, isPid, setRefExportHook } from './pid.js';
+import { Pid, Ref, isPid, isRef, setRefExportHook } from './pid.js';
 import { DEMONITOR, MonitorEntry, NO_ALIAS, Process, REPLY_DEMONITOR, Status, type MonitorAliasMode } from './process.js';
 import { ProcessTable } from './process-table.js';
 import { ReceiveTimers } from './receive-timers.js';
@@ -493,7 +493,7 @@ export class Scheduler {
   private sendTo(to: Pid | Ref, message: unknown): void {
     if (to.scheduler === this.id && to.node === this.node) {
       const copied = copy(message);
-      if (to instanceof Ref) this.deliverToAlias(to, copied);
+      if (isRef(to)) this.deliverToAlias(to, copied);
       else this.processes.get(to.serial)?.deliver(copied);
     } else {
       this.transport.sendMessage(to, message);

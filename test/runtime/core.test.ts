@@ -13,7 +13,7 @@ import {
   type Pid,
 } from '../../runtime/index.js';
 import { Pid as RealPid, Ref as RealRef } from '../../runtime/index.js';
-import { Process, isPid, isProcess } from '../../runtime/internal.js';
+import { Process, isPid, isProcess, isRef } from '../../runtime/internal.js';
 import { Echo, EchoGen, Forwarder, Idle, IdleGen, echoForms } from '../fixtures/actors.js';
 import { assertReceive, flush, refuteReceive } from '../support/receive.js';
 
@@ -608,8 +608,9 @@ describe('aliases', () => {
 describe('kind tests on hot paths', () => {
   // isPid and isProcess read `constructor`, then compare the prototype (faster than instanceof
   // or a bare getPrototypeOf in V8), and must answer exactly as instanceof does, for anything.
-  it('isPid and isProcess - answer as instanceof: pids, subclasses, refs, look-alikes', () => {
+  it('isPid, isRef and isProcess - answer as instanceof: pids, subclasses, refs, look-alikes', () => {
     class MyPid extends RealPid {}
+    class MyRef extends RealRef {}
     const pid = new RealPid(0, 0, 1);
     const values: unknown[] = [
       pid,
@@ -628,10 +629,15 @@ describe('kind tests on hot paths', () => {
       Object.defineProperty(new RealPid(0, 0, 3), 'constructor', { value: Object }),
       Object.defineProperty(new MyPid(0, 0, 4), 'constructor', { value: RealPid }),
       Object.defineProperty(system.inbox(), 'constructor', { value: Object }),
+      new MyRef(0, 0, 5),
+      Object.defineProperty(new RealRef(0, 0, 6), 'constructor', { value: RealPid }),
+      { constructor: RealRef, node: 0, scheduler: 0, serial: 1 },
+      Object.create(RealRef.prototype),
     ];
     for (const v of values) {
       expect(isPid(v)).toBe(v instanceof RealPid);
       expect(isProcess(v)).toBe(v instanceof Process);
+      expect(isRef(v)).toBe(v instanceof RealRef);
     }
     expect(isPid(pid)).toBe(true);
     expect(isProcess(me)).toBe(true);
