@@ -13,7 +13,7 @@
  * except in a generator actor, which must `yield*` it.
  */
 import { ActorSystem, BadArgError, type Context } from '../runtime/index.js';
-import { isProcess } from '../runtime/internal.js';
+import { isProcess, queueJob } from '../runtime/internal.js';
 
 /** Who is asking: an actor's context, or the system (outside code; an inbox is made per operation). */
 export type Caller = Context | ActorSystem;
@@ -87,7 +87,7 @@ export class Op<T> implements PromiseLike<T> {
     this.opPromise = undefined;
     this.opStarted = stepsOnly;
     if (!stepsOnly && !isGeneratorCaller(caller)) {
-      queueMicrotask(() => {
+      queueJob(() => {
         if (!this.opStarted) void this.promise();
       });
     }

@@ -5,6 +5,7 @@ export { Scheduler, NO_TRANSPORT, pidKey, REF_BLOCK, SERIAL_LIMIT, SCHEDULER_IDS
 export type { Transport, SchedulerOptions } from './scheduler.js';
 export { Process, Status, sendOwned, isProcess } from './process.js';
 export { isPid, isRef } from './pid.js';
+export { queueJob } from './microtask.js';
 export { schedulerOf, threadsOf, presetSerials } from './system.js';
 export { lookupDefinition, actorKind } from './actor.js';
 export { copy, encode, decode } from './codec.js';

@@ -27,6 +27,7 @@
  * with a timeout stays reachable until its entry reaches the top (its deadline) or a rebuild
  * drops it; a cleared Node timer let it go at once.
  */
+import { queueJob } from './microtask.js';
 
 /** What waits: the process, which keeps the seq of its pending timeout (0: none). */
 export interface TimeoutWaiter {
@@ -66,7 +67,7 @@ export class ReceiveTimers {
     this.noteWaiters[i] = waiter;
     this.noteSeqs[i] = seq;
     this.noteMs[i] = ms;
-    if (i === 0) queueMicrotask(this.flushNotes);
+    if (i === 0) queueJob(this.flushNotes);
     return seq;
   }
 

@@ -32,6 +32,7 @@ import { Pid, Ref, exportRef, isRef } from './pid.js';
 import type { Process } from './process.js';
 import { checkSerial, pidKey, REF_BLOCK, type Scheduler, type Transport } from './scheduler.js';
 import type { DownMessage, ExitReason } from './signals.js';
+import { queueJob } from './microtask.js';
 
 /** Frame kinds; the first element of every frame. */
 export const Frame = {
@@ -348,7 +349,7 @@ export class RingTransport implements Transport {
   private queueFlush(): void {
     if (!this.flushQueued) {
       this.flushQueued = true;
-      queueMicrotask(this.flushAll);
+      queueJob(this.flushAll);
     }
   }
 

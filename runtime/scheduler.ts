@@ -25,6 +25,7 @@ import { ProcessTable } from './process-table.js';
 import { ReceiveTimers } from './receive-timers.js';
 import { binaryEpoch } from './shared-binary.js';
 import { isDownMessage, type DownMessage, type ExitMessage, type ExitReason } from './signals.js';
+import { queueJob } from './microtask.js';
 
 /** Where messages and signals to pids of other schedulers go. */
 export interface Transport {
@@ -281,7 +282,7 @@ export class Scheduler {
 
   private scheduleDrain(): void {
     this.drainPending = true;
-    if (this.reductions < this.sliceBudget) queueMicrotask(this.drainFromMicrotask);
+    if (this.reductions < this.sliceBudget) queueJob(this.drainFromMicrotask);
     else setImmediate(this.drainFromMacrotask);
   }
 
