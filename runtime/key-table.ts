@@ -16,7 +16,7 @@
  * The first entry of an empty table goes to a slot of its own (`soloKey`), outside the hash
  * arrays: the tables of a GenServer call (the caller's monitors, the server's monitoredBy) hold
  * one entry at a time, and there a set or delete is a compare and three stores, no hashing or
- * probing (a quarter of the monitor work of a same-thread call under callgrind).
+ * probing (about a third of the monitor work of a same-thread call under callgrind).
  */
 
 /** Marks a free slot (keys are never negative). */

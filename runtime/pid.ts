@@ -26,10 +26,11 @@ function sameIdentifier(a: Pid | Ref, b: unknown): boolean {
 }
 
 // Pid and Ref share no base class though they share their shape (three numbers naming something
-// on a node's scheduler) and their methods: a derived class's `super()` is a generic construct
-// call in V8 (Node 20), never inlined (~300 instructions per object under callgrind), and a ref
-// is made per GenServer call, a pid per spawn. For the same reason their fields are declared
-// and set in the constructor, not defined: field definitions run as a function of their own.
+// on a node's scheduler) and their methods. The base they had defined those three fields, and a
+// base class with field definitions makes its subclass's `super()` a generic construct call in
+// V8 (Node 20), never inlined (~300 instructions per object under callgrind); a ref is made per
+// GenServer call, a pid per spawn. Their own fields are declared and set in the constructor, not
+// defined, for a like reason: field definitions run as a function of their own.
 
 /** Names an actor: `<node.scheduler.serial>`, like an Erlang pid. */
 export class Pid {
