@@ -30,7 +30,10 @@ function sameIdentifier(a: Pid | Ref, b: unknown): boolean {
 // base class with field definitions makes its subclass's `super()` a generic construct call in
 // V8 (Node 20), never inlined (~300 instructions per object under callgrind); a ref is made per
 // GenServer call, a pid per spawn. Their own fields are declared and set in the constructor, not
-// defined, for a like reason: field definitions run as a function of their own.
+// defined, for a like reason: field definitions run as a function of their own. A base of
+// methods alone (no fields, no constructor) was tried to share equals/toJSON/inspect: `new Ref`
+// stayed in baseline code behind the generic construct stub (~+600 instructions per call under
+// callgrind), so the three small methods are written twice.
 
 /** Names an actor: `<node.scheduler.serial>`, like an Erlang pid. */
 export class Pid {
